@@ -1,0 +1,107 @@
+"""Keep lesson notebooks in step with their py:percent sources.
+
+    python tools/notebooks.py check            # exit 1 if any .ipynb's inputs differ from its .py
+    python tools/notebooks.py sync             # jupytext --sync every pair (after editing a .py)
+    python tools/notebooks.py build [FILE...]  # regenerate .ipynb from .py and execute it,
+                                               # storing outputs (what `make notebooks` runs)
+
+The .py is the source of truth; the .ipynb carries the outputs of a full run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSONS = ROOT / "lessons"
+JUPYTEXT = [sys.executable, "-m", "jupytext"]
+
+
+def sources(paths: list[str] | None = None) -> list[Path]:
+    """Lesson and exercise sources (.py files that have, or should have, a paired notebook)."""
+    if paths:
+        return [Path(p).resolve().with_suffix(".py") for p in paths]
+    return sorted(p for p in LESSONS.rglob("*.py") if ".ipynb_checkpoints" not in p.parts)
+
+
+def notebooks() -> list[Path]:
+    return sorted(p for p in LESSONS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+def out_of_sync() -> list[str]:
+    """Every pair whose inputs differ, and every .py or .ipynb without its partner."""
+    problems = []
+    for source in sources():
+        if not source.with_suffix(".ipynb").exists():
+            problems.append(f"{source.relative_to(ROOT)}: no paired .ipynb (run `make notebooks`)")
+    for notebook in notebooks():
+        source = notebook.with_suffix(".py")
+        if not source.exists():
+            problems.append(f"{notebook.relative_to(ROOT)}: no .py source")
+            continue
+        as_py = subprocess.run(
+            [*JUPYTEXT, "--to", "py:percent", "-o", "-", str(notebook)],
+            capture_output=True, text=True, check=True, cwd=ROOT,
+        ).stdout
+        if as_py != source.read_text():
+            problems.append(
+                f"{notebook.relative_to(ROOT)}: inputs differ from {source.name} "
+                "(run `make notebooks`, or `make sync` if only the .py changed text)"
+            )
+    return problems
+
+
+def execute(source: Path) -> str:
+    """Regenerate ``source``'s notebook and run it top to bottom in its own folder."""
+    import jupytext
+    from nbclient import NotebookClient
+
+    started = time.perf_counter()
+    notebook = jupytext.read(source)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
+                                       "language": "python"}
+    env_backend = os.environ.pop("MPLBACKEND", None)  # breaks inline figures
+    try:
+        NotebookClient(notebook, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(source.parent)}}).execute()
+    finally:
+        if env_backend is not None:
+            os.environ["MPLBACKEND"] = env_backend
+    jupytext.write(notebook, source.with_suffix(".ipynb"), fmt="ipynb")
+    return f"{source.relative_to(ROOT)}: executed in {time.perf_counter() - started:.1f} s"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=["check", "sync", "build"])
+    parser.add_argument("files", nargs="*", help="only these lessons (build)")
+    parser.add_argument("-j", "--jobs", type=int, default=2)
+    args = parser.parse_args()
+    if args.command == "check":
+        problems = out_of_sync()
+        print("\n".join(problems) or "all notebook pairs are in sync")
+        return 1 if problems else 0
+    if args.command == "sync":
+        for source in sources():
+            subprocess.run([*JUPYTEXT, "--sync", str(source)], check=True, cwd=ROOT)
+        return 0
+    failures = 0
+    with ThreadPoolExecutor(args.jobs) as pool:
+        futures = {pool.submit(execute, s): s for s in sources(args.files)}
+        for future, source in futures.items():
+            try:
+                print(future.result(), flush=True)
+            except Exception as error:  # report every failing notebook, not just the first
+                failures += 1
+                print(f"{source.relative_to(ROOT)}: FAILED\n{error}", flush=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,497 @@
+"""Data for the course: image datasets on disk and seeded toy data.
+
+One data root (``datasets/`` in the repository, or ``$NN_COURSE_DATA``) holds
+torchvision's layout, so ``torchvision.datasets.FashionMNIST(root)`` works on it too::
+
+    <root>/FashionMNIST/raw/train-images-idx3-ubyte ...   (4 IDX files)
+    <root>/MNIST/raw/...                                  (4 IDX files)
+    <root>/cifar-10-batches-py/data_batch_1 ...           (python pickles)
+
+Fashion-MNIST is seeded offline from Debian's ``dataset-fashion-mnist`` package when
+it is installed, else downloaded by torchvision. MNIST and CIFAR-10 come from
+torchvision's checksummed download. Every write goes to a temporary folder that is
+renamed into place only once its content is verified, so an interrupted or failed
+fetch never leaves an empty or partial folder behind.
+
+Command line: ``python -m widgets.data fetch {fashion-mnist,mnist,cifar10,all}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import hashlib
+import io
+import os
+import pickle
+import re
+import shutil
+import struct
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+DATA_ROOT_ENV = "NN_COURSE_DATA"
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+_REPO_DATA_ROOT = Path(__file__).resolve().parent.parent / "datasets"
+
+IDX_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
+
+# sha256 of the *uncompressed* IDX files. Debian recompressed the .gz files, so
+# torchvision's md5 list of the archives does not match them; the content does.
+FASHION_MNIST_SHA256 = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+
+CLASS_NAMES = {
+    "mnist": [str(digit) for digit in range(10)],
+    "fashion-mnist": [
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    ],
+    "cifar10": [
+        "airplane", "automobile", "bird", "cat", "deer",
+        "dog", "frog", "horse", "ship", "truck",
+    ],
+}
+
+CIFAR_FOLDER = "cifar-10-batches-py"
+CIFAR_FILES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch", "batches.meta"]
+
+
+class DataUnavailable(RuntimeError):
+    """A dataset could not be found or fetched. The message is one paragraph for a person."""
+
+
+@dataclass(frozen=True)
+class _IdxDataset:
+    name: str
+    folder: str  # torchvision's class name, which is its folder name
+
+    def raw_dir(self, root: Path) -> Path:
+        return root / self.folder / "raw"
+
+
+_IDX_DATASETS = {
+    "mnist": _IdxDataset("mnist", "MNIST"),
+    "fashion-mnist": _IdxDataset("fashion-mnist", "FashionMNIST"),
+}
+DATASETS = ("fashion-mnist", "mnist", "cifar10")
+
+
+def data_root() -> Path:
+    """The folder that holds every dataset: ``$NN_COURSE_DATA`` or the repository's ``datasets/``."""
+    return Path(os.environ.get(DATA_ROOT_ENV) or _REPO_DATA_ROOT).expanduser().resolve()
+
+
+def _how_to_fix(name: str) -> str:
+    extra = ""
+    if name == "fashion-mnist":
+        extra = (
+            " Offline on Debian or Ubuntu, `sudo apt-get install dataset-fashion-mnist` "
+            "provides it without a download."
+        )
+    return (
+        f"To fix it, run `make data` (or `python -m widgets.data fetch {name}`) on a "
+        f"machine that is online; the files land in {data_root()} "
+        f"(set {DATA_ROOT_ENV} to use another folder).{extra}"
+    )
+
+
+# --------------------------------------------------------------------------- IDX files
+def check_idx_file(path: Path) -> int:
+    """Check an IDX file's header against its size and return the number of items.
+
+    Raises ValueError naming the file when it is truncated, padded or not IDX at all.
+    """
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        header = handle.read(4)
+        if len(header) < 4 or header[0] != 0 or header[1] != 0 or header[2] != 0x08:
+            raise ValueError(f"{path} is not an IDX file of unsigned bytes (bad magic number)")
+        ndim = header[3]
+        dims_raw = handle.read(4 * ndim)
+    if len(dims_raw) < 4 * ndim:
+        raise ValueError(f"{path} is truncated inside its header")
+    dims = struct.unpack(f">{ndim}I", dims_raw)
+    expected = 4 + 4 * ndim + int(np.prod(dims, dtype=np.int64))
+    if size != expected:
+        raise ValueError(
+            f"{path} has {size} bytes but its header ({' x '.join(map(str, dims))}) "
+            f"promises {expected}: the file is truncated or corrupt"
+        )
+    return dims[0]
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """Read a verified IDX file of unsigned bytes into a numpy array."""
+    check_idx_file(path)
+    data = path.read_bytes()
+    ndim = data[3]
+    dims = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def _check_idx_folder(raw: Path) -> None:
+    """Check all four IDX files of a dataset folder: headers, sizes and matching counts."""
+    for split in ("train", "t10k"):
+        n_images = check_idx_file(raw / f"{split}-images-idx3-ubyte")
+        n_labels = check_idx_file(raw / f"{split}-labels-idx1-ubyte")
+        if n_images != n_labels:
+            raise ValueError(f"{raw}: {n_images} {split} images but {n_labels} labels")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- atomic writes
+@contextlib.contextmanager
+def _staging_dir(final: Path):
+    """A temporary sibling of ``final``; removed on failure, never left half-written.
+
+    Parent folders created for it are removed again when nothing was moved into them,
+    so a failed fetch leaves the data root exactly as it found it.
+    """
+    created = [parent for parent in (final.parent, *final.parent.parents) if not parent.exists()]
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; the data is for every user of the machine
+    try:
+        yield tmp
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        for parent in created:  # innermost first
+            with contextlib.suppress(OSError):
+                parent.rmdir()  # only succeeds when empty
+
+
+def _replace_dir(staged: Path, final: Path) -> None:
+    """Move a verified folder into place, replacing whatever (broken) folder was there."""
+    if final.exists():
+        trash = final.with_name(f".{final.name}.old-{os.getpid()}")
+        os.replace(final, trash)
+        os.replace(staged, final)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(staged, final)
+
+
+# --------------------------------------------------------------------------- presence
+def is_present(name: str, root: Path | None = None) -> bool:
+    """True when the dataset's files are on disk and structurally sound (cheap check)."""
+    root = Path(root) if root else data_root()
+    try:
+        _check_present(name, root)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _check_present(name: str, root: Path) -> None:
+    if name in _IDX_DATASETS:
+        _check_idx_folder(_IDX_DATASETS[name].raw_dir(root))
+    elif name == "cifar10":
+        folder = root / CIFAR_FOLDER
+        for file in CIFAR_FILES:
+            if (folder / file).stat().st_size == 0:
+                raise ValueError(f"{folder / file} is empty")
+    else:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+
+
+# --------------------------------------------------------------------------- fetching
+def fetch(name: str, root: Path | None = None, *, download: bool = True) -> Path:
+    """Make ``name`` available under the data root and return the root.
+
+    Already present and sound: nothing to do. Fashion-MNIST is seeded from Debian's
+    package when installed. Otherwise torchvision downloads it (if ``download``).
+    Raises :class:`DataUnavailable` with a one-paragraph explanation on failure.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; choose one of {', '.join(DATASETS)}")
+    root = Path(root) if root else data_root()
+    if is_present(name, root):
+        return root
+    if name == "fashion-mnist" and DEBIAN_FASHION_MNIST.is_dir():
+        seed_fashion_mnist_from_debian(root)
+        return root
+    if not download:
+        raise DataUnavailable(f"{_pretty(name)} is not in {root}. {_how_to_fix(name)}")
+    if name == "cifar10":
+        _download_cifar10(root)
+    else:
+        _download_idx(name, root)
+    return root
+
+
+def seed_fashion_mnist_from_debian(root: Path, source: Path = DEBIAN_FASHION_MNIST) -> None:
+    """Unpack Debian's Fashion-MNIST into torchvision's layout, verifying every file's sha256."""
+    raw = _IDX_DATASETS["fashion-mnist"].raw_dir(root)
+    with _staging_dir(raw) as staged:
+        for file, expected in FASHION_MNIST_SHA256.items():
+            archive = source / f"{file}.gz"
+            try:
+                with gzip.open(archive, "rb") as src, open(staged / file, "wb") as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+            except (OSError, EOFError) as error:
+                raise DataUnavailable(
+                    f"Could not unpack {archive} from Debian's dataset-fashion-mnist package "
+                    f"({error}). Reinstall it with `sudo apt-get install --reinstall "
+                    f"dataset-fashion-mnist`. {_how_to_fix('fashion-mnist')}"
+                ) from None
+            actual = _sha256(staged / file)
+            if actual != expected:
+                raise DataUnavailable(
+                    f"{archive} does not hold the published Fashion-MNIST data (sha256 "
+                    f"{actual[:12]}..., expected {expected[:12]}...). Reinstall the package "
+                    f"with `sudo apt-get install --reinstall dataset-fashion-mnist`."
+                )
+        _check_idx_folder(staged)
+        _replace_dir(staged, raw)
+
+
+def _torchvision_class(name: str):
+    import torchvision.datasets as tvd
+
+    return {"mnist": tvd.MNIST, "fashion-mnist": tvd.FashionMNIST, "cifar10": tvd.CIFAR10}[name]
+
+
+def _run_torchvision_download(name: str, staging_root: Path) -> None:
+    """torchvision's own download (checksummed), its chatter captured for our message."""
+    chatter = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
+            _torchvision_class(name)(root=str(staging_root), download=True)
+    except Exception as error:  # network errors, checksum errors, bad archives alike
+        reason = _first_reason(chatter.getvalue(), error)
+        raise DataUnavailable(
+            f"Downloading {_pretty(name)} failed: {reason}. This machine may be offline "
+            f"or the server unreachable. Nothing was kept. "
+            f"{_how_to_fix(name)}"
+        ) from None
+
+
+def _first_reason(chatter: str, error: Exception) -> str:
+    """One line out of torchvision's multi-line errors: the network's reason if there is one."""
+    text = f"{chatter}\n{error}"
+    network = re.search(r"urlopen error (.*?)>", text)
+    if network:
+        return f"the server could not be reached ({network.group(1).strip()})"
+    return " ".join(f"{type(error).__name__}: {error}".split()).rstrip(".")
+
+
+def _download_idx(name: str, root: Path) -> None:
+    raw = _IDX_DATASETS[name].raw_dir(root)
+    with _staging_dir(raw) as staged_root:
+        _run_torchvision_download(name, staged_root)
+        staged_raw = _IDX_DATASETS[name].raw_dir(staged_root)
+        try:
+            _check_idx_folder(staged_raw)
+        except (OSError, ValueError) as error:
+            raise DataUnavailable(
+                f"The downloaded {_pretty(name)} files are damaged ({error}). "
+                f"Nothing was kept. {_how_to_fix(name)}"
+            ) from None
+        for archive in staged_raw.glob("*.gz"):  # the IDX files are what torchvision reads
+            archive.unlink()
+        _replace_dir(staged_raw, raw)
+
+
+def _download_cifar10(root: Path) -> None:
+    final = root / CIFAR_FOLDER
+    with _staging_dir(final) as staged_root:
+        _run_torchvision_download("cifar10", staged_root)
+        _replace_dir(staged_root / CIFAR_FOLDER, final)
+
+
+def _pretty(name: str) -> str:
+    return {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}[name]
+
+
+# --------------------------------------------------------------------------- loading
+def resolve_dataset(name: str, root: Path | None = None, *, fallback: bool = True) -> str:
+    """The dataset that will actually be used for ``name``.
+
+    MNIST falls back to Fashion-MNIST (same shape and format) when it is not on disk,
+    saying so in one sentence. Fashion-MNIST is seeded from Debian's package on demand.
+    """
+    root = Path(root) if root else data_root()
+    if is_present(name, root):
+        return name
+    if name == "fashion-mnist":
+        fetch(name, root, download=False)
+        return name
+    if name == "mnist" and fallback:
+        print(
+            f"MNIST is not in {root} (run `make data` online to fetch it), so this "
+            "notebook uses Fashion-MNIST instead: same 28x28 grey images, same 10 classes format."
+        )
+        return resolve_dataset("fashion-mnist", root)
+    raise DataUnavailable(f"{_pretty(name)} is not in {root}. {_how_to_fix(name)}")
+
+
+def load_numpy(
+    name: str = "fashion-mnist", split: str = "train", root: Path | None = None,
+    *, fallback: bool = True,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Images and labels as numpy arrays: ``X`` uint8 (N, 28, 28) or (N, 32, 32, 3), ``y`` int64.
+
+    ``split`` is "train" or "test". See :func:`resolve_dataset` for the MNIST fallback.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+    root = Path(root) if root else data_root()
+    name = resolve_dataset(name, root, fallback=fallback)
+    if name == "cifar10":
+        return _load_cifar10(root, split)
+    raw = _IDX_DATASETS[name].raw_dir(root)
+    prefix = "train" if split == "train" else "t10k"
+    images = read_idx(raw / f"{prefix}-images-idx3-ubyte")
+    labels = read_idx(raw / f"{prefix}-labels-idx1-ubyte").astype(np.int64)
+    return images, labels
+
+
+def _load_cifar10(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
+    files = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
+    images, labels = [], []
+    for file in files:
+        path = root / CIFAR_FOLDER / file
+        try:
+            with open(path, "rb") as handle:
+                batch = pickle.load(handle, encoding="latin1")
+        except (OSError, pickle.UnpicklingError, EOFError) as error:
+            raise DataUnavailable(
+                f"{path} could not be read ({error}). {_how_to_fix('cifar10')}"
+            ) from None
+        images.append(np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
+        labels.append(np.asarray(batch["labels"], dtype=np.int64))
+    return np.concatenate(images).transpose(0, 2, 3, 1), np.concatenate(labels)
+
+
+def torch_dataset(
+    name: str = "fashion-mnist", train: bool = True, transform=None,
+    root: Path | None = None, *, fallback: bool = True,
+):
+    """The torchvision dataset object for ``name`` (never downloads; see :func:`fetch`)."""
+    root = Path(root) if root else data_root()
+    name = resolve_dataset(name, root, fallback=fallback)
+    return _torchvision_class(name)(root=str(root), train=train, transform=transform)
+
+
+# --------------------------------------------------------------------------- toy data
+GATES = {
+    "AND": [0, 0, 0, 1],
+    "OR": [0, 1, 1, 1],
+    "NAND": [1, 1, 1, 0],
+    "XOR": [0, 1, 1, 0],
+}
+
+
+def make_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """The four corners of the unit square with a logic gate's labels (0/1)."""
+    key = name.upper()
+    if key not in GATES:
+        raise ValueError(f"unknown gate {name!r}; choose one of {', '.join(GATES)}")
+    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
+    return X, np.array(GATES[key], dtype=np.int64)
+
+
+def make_blobs(n: int = 100, *, separation: float = 3.0, spread: float = 0.8, seed: int = 0):
+    """Two Gaussian blobs (labels 0/1), linearly separable at the default settings."""
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    centers = np.array([[-separation / 2, -separation / 2], [separation / 2, separation / 2]])
+    y = np.r_[np.zeros(half, np.int64), np.ones(n - half, np.int64)]
+    X = centers[y] + spread * rng.standard_normal((n, 2))
+    return X, y
+
+
+def make_moons(n: int = 200, *, noise: float = 0.1, seed: int = 0):
+    """Two interleaving half circles (labels 0/1)."""
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    angle_top = np.linspace(0, np.pi, half)
+    angle_bottom = np.linspace(0, np.pi, n - half)
+    top = np.c_[np.cos(angle_top), np.sin(angle_top)]
+    bottom = np.c_[1 - np.cos(angle_bottom), 0.5 - np.sin(angle_bottom)]
+    X = np.r_[top, bottom] + noise * rng.standard_normal((n, 2))
+    y = np.r_[np.zeros(half, np.int64), np.ones(n - half, np.int64)]
+    return X, y
+
+
+def make_circles(n: int = 200, *, noise: float = 0.05, factor: float = 0.5, seed: int = 0):
+    """A small circle (label 1) inside a large one (label 0)."""
+    rng = np.random.default_rng(seed)
+    half = n // 2
+    outer = np.linspace(0, 2 * np.pi, half, endpoint=False)
+    inner = np.linspace(0, 2 * np.pi, n - half, endpoint=False)
+    X = np.r_[np.c_[np.cos(outer), np.sin(outer)], factor * np.c_[np.cos(inner), np.sin(inner)]]
+    X = X + noise * rng.standard_normal((n, 2))
+    y = np.r_[np.zeros(half, np.int64), np.ones(n - half, np.int64)]
+    return X, y
+
+
+def make_spirals(n: int = 300, *, classes: int = 3, noise: float = 0.2, seed: int = 0):
+    """``classes`` interleaved spiral arms (labels 0..classes-1), the classic cs231n toy set."""
+    rng = np.random.default_rng(seed)
+    per_class = n // classes
+    X = np.zeros((per_class * classes, 2))
+    y = np.repeat(np.arange(classes, dtype=np.int64), per_class)
+    for k in range(classes):
+        radius = np.linspace(0.0, 1.0, per_class)
+        theta = np.linspace(k * 4.0, (k + 1) * 4.0, per_class) + noise * rng.standard_normal(per_class)
+        X[k * per_class : (k + 1) * per_class] = np.c_[radius * np.sin(theta), radius * np.cos(theta)]
+    return X, y
+
+
+# --------------------------------------------------------------------------- command line
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m widgets.data", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    fetch_cmd = commands.add_parser("fetch", help="make datasets available under the data root")
+    fetch_cmd.add_argument("names", nargs="+", choices=[*DATASETS, "all"])
+    fetch_cmd.add_argument(
+        "--optional", action="store_true",
+        help="report datasets that cannot be had, but exit 0 (for offline setups)",
+    )
+    commands.add_parser("status", help="list which datasets are present")
+    args = parser.parse_args(argv)
+
+    if args.command == "status":
+        for name in DATASETS:
+            state = "present" if is_present(name) else "missing"
+            print(f"{_pretty(name):14s} {state}")
+        print(f"data root: {data_root()}")
+        return 0
+
+    names = list(DATASETS) if "all" in args.names else list(dict.fromkeys(args.names))
+    failed = []
+    for name in names:
+        try:
+            fetch(name)
+            print(f"{_pretty(name)}: ready in {data_root()}")
+        except DataUnavailable as error:
+            failed.append(name)
+            print(f"{_pretty(name)}: not available.\n  {error}\n", file=sys.stderr)
+    return 0 if (not failed or args.optional) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
