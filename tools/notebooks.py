@@ -34,6 +34,14 @@ def notebooks() -> list[Path]:
     return sorted(p for p in LESSONS.rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts)
 
 
+def as_percent_script(notebook: Path) -> str:
+    """The notebook's inputs as jupytext writes them (`jupytext --to py:percent -o -`)."""
+    return subprocess.run(
+        [*JUPYTEXT, "--to", "py:percent", "-o", "-", str(notebook)],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    ).stdout
+
+
 def out_of_sync() -> list[str]:
     """Every pair whose inputs differ, and every .py or .ipynb without its partner."""
     problems = []
@@ -45,11 +53,7 @@ def out_of_sync() -> list[str]:
         if not source.exists():
             problems.append(f"{notebook.relative_to(ROOT)}: no .py source")
             continue
-        as_py = subprocess.run(
-            [*JUPYTEXT, "--to", "py:percent", "-o", "-", str(notebook)],
-            capture_output=True, text=True, check=True, cwd=ROOT,
-        ).stdout
-        if as_py != source.read_text():
+        if as_percent_script(notebook) != source.read_text():
             problems.append(
                 f"{notebook.relative_to(ROOT)}: inputs differ from {source.name} "
                 "(run `make notebooks`, or `make sync` if only the .py changed text)"
@@ -68,12 +72,16 @@ def execute(source: Path) -> str:
                                        "language": "python"}
     env_backend = os.environ.pop("MPLBACKEND", None)  # breaks inline figures
     try:
-        NotebookClient(notebook, timeout=600, kernel_name="python3",
+        NotebookClient(notebook, timeout=600, kernel_name="python3", store_widget_state=False,
                        resources={"metadata": {"path": str(source.parent)}}).execute()
     finally:
         if env_backend is not None:
             os.environ["MPLBACKEND"] = env_backend
-    jupytext.write(notebook, source.with_suffix(".ipynb"), fmt="ipynb")
+    target = source.with_suffix(".ipynb")
+    jupytext.write(notebook, target, fmt="ipynb")
+    # Re-derive the .py from the notebook exactly as `check` does, so the pair is in
+    # sync by construction (header and metadata filters included).
+    source.write_text(as_percent_script(target))
     return f"{source.relative_to(ROOT)}: executed in {time.perf_counter() - started:.1f} s"
 
 
