@@ -38,7 +38,10 @@ def as_percent_script(notebook: Path) -> str:
     """The notebook's inputs as jupytext writes them (`jupytext --to py:percent -o -`)."""
     return subprocess.run(
         [*JUPYTEXT, "--to", "py:percent", "-o", "-", str(notebook)],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     ).stdout
 
 
@@ -68,12 +71,20 @@ def execute(source: Path) -> str:
 
     started = time.perf_counter()
     notebook = jupytext.read(source)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3 (ipykernel)",
-                                       "language": "python"}
+    notebook.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
     env_backend = os.environ.pop("MPLBACKEND", None)  # breaks inline figures
     try:
-        NotebookClient(notebook, timeout=600, kernel_name="python3", store_widget_state=False,
-                       resources={"metadata": {"path": str(source.parent)}}).execute()
+        NotebookClient(
+            notebook,
+            timeout=600,
+            kernel_name="python3",
+            store_widget_state=False,
+            resources={"metadata": {"path": str(source.parent)}},
+        ).execute()
     finally:
         if env_backend is not None:
             os.environ["MPLBACKEND"] = env_backend

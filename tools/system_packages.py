@@ -34,21 +34,24 @@ def is_installed(package: str) -> bool:
 def main() -> int:
     packages = wanted_packages()
     if not shutil.which("apt-get") or not shutil.which("dpkg-query"):
-        print(f"Not a Debian/Ubuntu system: install {', '.join(packages)} yourself if you can "
-              "(Fashion-MNIST will be downloaded instead; browser tests need Chromium).")
+        print(
+            f"Not a Debian/Ubuntu system: install {', '.join(packages)} yourself if you can "
+            "(Fashion-MNIST will be downloaded instead; browser tests need Chromium)."
+        )
         return 0
     missing = [p for p in packages if not is_installed(p)]
     if not missing:
         return 0
     if os.geteuid() != 0:
-        print(f"Missing Debian packages: {' '.join(missing)}. Run "
-              f"`sudo apt-get install {' '.join(missing)}` (setup carries on without them).")
+        print(
+            f"Missing Debian packages: {' '.join(missing)}. Run "
+            f"`sudo apt-get install {' '.join(missing)}` (setup carries on without them)."
+        )
         return 0
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     print(f"Installing Debian packages: {' '.join(missing)}")
     subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-    subprocess.run(["apt-get", "install", "-y", "-qq", *missing],
-                   check=True, env=env)
+    subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env)
     return 0
 
 

@@ -58,12 +58,28 @@ FASHION_MNIST_SHA256 = {
 CLASS_NAMES = {
     "mnist": [str(digit) for digit in range(10)],
     "fashion-mnist": [
-        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
     ],
     "cifar10": [
-        "airplane", "automobile", "bird", "cat", "deer",
-        "dog", "frog", "horse", "ship", "truck",
+        "airplane",
+        "automobile",
+        "bird",
+        "cat",
+        "deer",
+        "dog",
+        "frog",
+        "horse",
+        "ship",
+        "truck",
     ],
 }
 
@@ -92,7 +108,7 @@ DATASETS = ("fashion-mnist", "mnist", "cifar10")
 
 
 def data_root() -> Path:
-    """The folder that holds every dataset: ``$NN_COURSE_DATA`` or the repository's ``datasets/``."""
+    """The folder that holds every dataset: ``$NN_COURSE_DATA``, else the repo's ``datasets/``."""
     return Path(os.environ.get(DATA_ROOT_ENV) or _REPO_DATA_ROOT).expanduser().resolve()
 
 
@@ -196,12 +212,18 @@ def _replace_dir(staged: Path, final: Path) -> None:
 # --------------------------------------------------------------------------- presence
 def is_present(name: str, root: Path | None = None) -> bool:
     """True when the dataset's files are on disk and structurally sound (cheap check)."""
-    root = Path(root) if root else data_root()
+    return presence_problem(name, Path(root) if root else data_root()) is None
+
+
+def presence_problem(name: str, root: Path) -> str | None:
+    """Why ``name`` cannot be used from ``root`` (missing or damaged files), or None if it can."""
     try:
         _check_present(name, root)
-    except (OSError, ValueError):
-        return False
-    return True
+    except FileNotFoundError:
+        return f"{_pretty(name)} is not in {root}"
+    except (OSError, ValueError) as error:
+        return f"{_pretty(name)} in {root} is damaged ({error})"
+    return None
 
 
 def _check_present(name: str, root: Path) -> None:
@@ -233,7 +255,7 @@ def fetch(name: str, root: Path | None = None, *, download: bool = True) -> Path
         seed_fashion_mnist_from_debian(root)
         return root
     if not download:
-        raise DataUnavailable(f"{_pretty(name)} is not in {root}. {_how_to_fix(name)}")
+        raise DataUnavailable(f"{presence_problem(name, root)}. {_how_to_fix(name)}")
     if name == "cifar10":
         _download_cifar10(root)
     else:
@@ -241,8 +263,9 @@ def fetch(name: str, root: Path | None = None, *, download: bool = True) -> Path
     return root
 
 
-def seed_fashion_mnist_from_debian(root: Path, source: Path = DEBIAN_FASHION_MNIST) -> None:
+def seed_fashion_mnist_from_debian(root: Path, source: Path | None = None) -> None:
     """Unpack Debian's Fashion-MNIST into torchvision's layout, verifying every file's sha256."""
+    source = source or DEBIAN_FASHION_MNIST
     raw = _IDX_DATASETS["fashion-mnist"].raw_dir(root)
     with _staging_dir(raw) as staged:
         for file, expected in FASHION_MNIST_SHA256.items():
@@ -333,23 +356,27 @@ def resolve_dataset(name: str, root: Path | None = None, *, fallback: bool = Tru
     saying so in one sentence. Fashion-MNIST is seeded from Debian's package on demand.
     """
     root = Path(root) if root else data_root()
-    if is_present(name, root):
+    problem = presence_problem(name, root)
+    if problem is None:
         return name
     if name == "fashion-mnist":
-        fetch(name, root, download=False)
+        fetch(name, root, download=False)  # re-seeds from Debian's package, or explains
         return name
     if name == "mnist" and fallback:
         print(
-            f"MNIST is not in {root} (run `make data` online to fetch it), so this "
-            "notebook uses Fashion-MNIST instead: same 28x28 grey images, same 10 classes format."
+            f"{problem} (run `make data` online to fetch it), so this notebook uses "
+            "Fashion-MNIST instead: the same format, 28x28 grey images in 10 classes."
         )
         return resolve_dataset("fashion-mnist", root)
-    raise DataUnavailable(f"{_pretty(name)} is not in {root}. {_how_to_fix(name)}")
+    raise DataUnavailable(f"{problem}. {_how_to_fix(name)}")
 
 
 def load_numpy(
-    name: str = "fashion-mnist", split: str = "train", root: Path | None = None,
-    *, fallback: bool = True,
+    name: str = "fashion-mnist",
+    split: str = "train",
+    root: Path | None = None,
+    *,
+    fallback: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Images and labels as numpy arrays: ``X`` uint8 (N, 28, 28) or (N, 32, 32, 3), ``y`` int64.
 
@@ -386,8 +413,12 @@ def _load_cifar10(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def torch_dataset(
-    name: str = "fashion-mnist", train: bool = True, transform=None,
-    root: Path | None = None, *, fallback: bool = True,
+    name: str = "fashion-mnist",
+    train: bool = True,
+    transform=None,
+    root: Path | None = None,
+    *,
+    fallback: bool = True,
 ):
     """The torchvision dataset object for ``name`` (never downloads; see :func:`fetch`)."""
     root = Path(root) if root else data_root()
@@ -413,14 +444,31 @@ def make_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
     return X, np.array(GATES[key], dtype=np.int64)
 
 
-def make_blobs(n: int = 100, *, separation: float = 3.0, spread: float = 0.8, seed: int = 0):
-    """Two Gaussian blobs (labels 0/1), linearly separable at the default settings."""
+def make_blobs(
+    n: int = 100,
+    *,
+    separation: float = 3.0,
+    spread: float = 0.8,
+    margin: float = 0.25,
+    seed: int = 0,
+):
+    """Two Gaussian blobs (labels 0/1) on either side of the line x1 + x2 = 0.
+
+    Points closer than ``margin`` to that line are drawn again, so the blobs are linearly
+    separable by construction: the perceptron convergence theorem needs exactly that.
+    """
     rng = np.random.default_rng(seed)
     half = n // 2
-    centers = np.array([[-separation / 2, -separation / 2], [separation / 2, separation / 2]])
     y = np.r_[np.zeros(half, np.int64), np.ones(n - half, np.int64)]
+    centers = np.array([[-separation / 2, -separation / 2], [separation / 2, separation / 2]])
+    side = np.where(y == 1, 1.0, -1.0)
     X = centers[y] + spread * rng.standard_normal((n, 2))
-    return X, y
+    for _ in range(1000):  # rejection sampling; a handful of rounds suffices in practice
+        too_close = side * X.sum(axis=1) / np.sqrt(2) < margin
+        if not too_close.any():
+            return X, y
+        X[too_close] = centers[y[too_close]] + spread * rng.standard_normal((too_close.sum(), 2))
+    raise ValueError("blobs overlap too much for the margin: raise separation or lower spread")
 
 
 def make_moons(n: int = 200, *, noise: float = 0.1, seed: int = 0):
@@ -456,19 +504,26 @@ def make_spirals(n: int = 300, *, classes: int = 3, noise: float = 0.2, seed: in
     y = np.repeat(np.arange(classes, dtype=np.int64), per_class)
     for k in range(classes):
         radius = np.linspace(0.0, 1.0, per_class)
-        theta = np.linspace(k * 4.0, (k + 1) * 4.0, per_class) + noise * rng.standard_normal(per_class)
-        X[k * per_class : (k + 1) * per_class] = np.c_[radius * np.sin(theta), radius * np.cos(theta)]
+        theta = np.linspace(k * 4.0, (k + 1) * 4.0, per_class) + noise * rng.standard_normal(
+            per_class
+        )
+        X[k * per_class : (k + 1) * per_class] = np.c_[
+            radius * np.sin(theta), radius * np.cos(theta)
+        ]
     return X, y
 
 
 # --------------------------------------------------------------------------- command line
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m widgets.data", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m widgets.data", description=__doc__.split("\n")[0]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     fetch_cmd = commands.add_parser("fetch", help="make datasets available under the data root")
     fetch_cmd.add_argument("names", nargs="+", choices=[*DATASETS, "all"])
     fetch_cmd.add_argument(
-        "--optional", action="store_true",
+        "--optional",
+        action="store_true",
         help="report datasets that cannot be had, but exit 0 (for offline setups)",
     )
     commands.add_parser("status", help="list which datasets are present")

@@ -15,7 +15,7 @@ import numpy as np
 
 
 def seed_everything(seed: int = 0) -> np.random.Generator:
-    """Seed Python's, NumPy's and (when installed) PyTorch's generators; return a NumPy Generator."""
+    """Seed Python's, NumPy's and PyTorch's generators; return a seeded NumPy Generator."""
     random.seed(seed)
     np.random.seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)

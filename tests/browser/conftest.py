@@ -30,8 +30,13 @@ CHROMIUM = Path(os.environ.get("NN_COURSE_CHROMIUM", "/usr/bin/chromium"))
 SERVER_START_TIMEOUT_S = 90
 # Chromium's background services try to reach the internet, which this machine refuses.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -47,8 +52,11 @@ class LabServer:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.root = workdir / "root"
-        shutil.copytree(ROOT / "lessons", self.root / "lessons",
-                        ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        shutil.copytree(
+            ROOT / "lessons",
+            self.root / "lessons",
+            ignore=shutil.ignore_patterns(".ipynb_checkpoints"),
+        )
         settings = workdir / "user-settings"
         # Per-plugin user settings: news/update toasts off (they cover the page) and no
         # autosave (the copy is throwaway, but a save dialog would steal focus).
@@ -60,22 +68,30 @@ class LabServer:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(json.dumps(values))
         command = [
-            sys.executable, "-m", "jupyter", "lab", "--no-browser",
-            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
-            "--ServerApp.port_retries=0", f"--IdentityProvider.token={self.token}",
+            sys.executable,
+            "-m",
+            "jupyter",
+            "lab",
+            "--no-browser",
+            "--ServerApp.ip=127.0.0.1",
+            f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root}",
             f"--LabApp.workspaces_dir={workdir / 'workspaces'}",
             f"--LabApp.user_settings_dir={settings}",
             "--LabApp.expose_app_in_browser=True",
-            "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            "--LabApp.news_url=",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         ]
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             command.append("--allow-root")
         env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
         env["JUPYTER_RUNTIME_DIR"] = str(workdir / "runtime")
         self.log = open(workdir / "jupyterlab.log", "w")  # noqa: SIM115 (closed in stop())
-        self.process = subprocess.Popen(command, stdout=self.log, stderr=subprocess.STDOUT,
-                                        env=env, start_new_session=True)
+        self.process = subprocess.Popen(
+            command, stdout=self.log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
         self._wait_until_up(workdir / "jupyterlab.log")
 
     def _wait_until_up(self, log: Path) -> None:
@@ -88,8 +104,10 @@ class LabServer:
                 return
             except OSError:
                 time.sleep(0.5)
-        raise RuntimeError(f"JupyterLab did not answer within {SERVER_START_TIMEOUT_S} s:\n"
-                           f"{log.read_text()[-3000:]}")
+        raise RuntimeError(
+            f"JupyterLab did not answer within {SERVER_START_TIMEOUT_S} s:\n"
+            f"{log.read_text()[-3000:]}"
+        )
 
     def _api(self, path: str, method: str = "GET"):
         request = urllib.request.Request(f"{self.url}/api/{path}?token={self.token}", method=method)
@@ -151,15 +169,18 @@ class Lab:
 
     def errors(self) -> list[str]:
         """Text of every error output in the notebook (an empty list when all cells ran)."""
-        return self.page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-                                 ).all_inner_texts()
+        return self.page.locator(
+            ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+        ).all_inner_texts()
 
 
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory):
     if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: browser tests need Debian's chromium package "
-                    "(`apt-get install chromium`; `make test` installs it when run as root).")
+        pytest.fail(
+            f"{CHROMIUM} is missing: browser tests need Debian's chromium package "
+            "(`apt-get install chromium`; `make test` installs it when run as root)."
+        )
     server = LabServer(tmp_path_factory.mktemp("jupyterlab"))
     yield server
     server.stop()

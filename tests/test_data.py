@@ -1,0 +1,311 @@
+"""widgets.data: offline seeding, checksummed downloads from a local server, recovery, toy data.
+
+Downloads are tested against an HTTP server on 127.0.0.1 serving small MNIST- and
+CIFAR-format files that the tests write; torchvision's mirrors/url/resources are pointed
+at it. No test talks to anything but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import http.server
+import io
+import pickle
+import struct
+import tarfile
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torchvision.datasets as tvd
+
+from widgets import data
+
+# --------------------------------------------------------------------------- fixtures
+
+
+def idx_bytes(array: np.ndarray) -> bytes:
+    """Serialise a uint8 array in the IDX format MNIST uses."""
+    header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def md5(payload: bytes) -> str:
+    return hashlib.md5(payload).hexdigest()
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    """Serve ``tmp_path / "www"`` on 127.0.0.1; yields (folder, base URL)."""
+    www = tmp_path / "www"
+    www.mkdir()
+
+    class QuietHandler(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(www))
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield www, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def tiny_mnist(http_server, monkeypatch):
+    """Small MNIST-format .gz files on the local server; torchvision's MNIST pointed at them."""
+    www, url = http_server
+    rng = np.random.default_rng(0)
+    arrays = {
+        "train-images-idx3-ubyte": rng.integers(0, 256, (12, 28, 28), dtype=np.uint8),
+        "train-labels-idx1-ubyte": rng.integers(0, 10, 12, dtype=np.uint8),
+        "t10k-images-idx3-ubyte": rng.integers(0, 256, (5, 28, 28), dtype=np.uint8),
+        "t10k-labels-idx1-ubyte": rng.integers(0, 10, 5, dtype=np.uint8),
+    }
+    resources = []
+    for name, array in arrays.items():
+        payload = gzip.compress(idx_bytes(array))
+        (www / f"{name}.gz").write_bytes(payload)
+        resources.append((f"{name}.gz", md5(payload)))
+    monkeypatch.setattr(tvd.MNIST, "mirrors", [url])
+    monkeypatch.setattr(tvd.MNIST, "resources", resources)
+    return www, arrays
+
+
+@pytest.fixture
+def tiny_cifar(http_server, monkeypatch):
+    """A small CIFAR-10-format archive on the local server; torchvision's CIFAR10 pointed at it."""
+    www, url = http_server
+    rng = np.random.default_rng(1)
+    members, batches = {}, {}
+    for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        batch = {
+            "data": rng.integers(0, 256, (4, 3072), dtype=np.uint8),
+            "labels": rng.integers(0, 10, 4).tolist(),
+        }
+        batches[name] = batch
+        members[name] = pickle.dumps(batch)
+    members["batches.meta"] = pickle.dumps({"label_names": data.CLASS_NAMES["cifar10"]})
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for name, payload in members.items():
+            info = tarfile.TarInfo(f"{data.CIFAR_FOLDER}/{name}")
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+    (www / "cifar-10-python.tar.gz").write_bytes(archive.getvalue())
+    monkeypatch.setattr(tvd.CIFAR10, "url", f"{url}cifar-10-python.tar.gz")
+    monkeypatch.setattr(tvd.CIFAR10, "tgz_md5", md5(archive.getvalue()))
+    monkeypatch.setattr(
+        tvd.CIFAR10,
+        "train_list",
+        [[f"data_batch_{i}", md5(members[f"data_batch_{i}"])] for i in range(1, 6)],
+    )
+    monkeypatch.setattr(tvd.CIFAR10, "test_list", [["test_batch", md5(members["test_batch"])]])
+    monkeypatch.setattr(
+        tvd.CIFAR10,
+        "meta",
+        {"filename": "batches.meta", "key": "label_names", "md5": md5(members["batches.meta"])},
+    )
+    return batches
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """Every download goes to a closed port on 127.0.0.1: a fast, certain network failure."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/"
+    monkeypatch.setattr(tvd.MNIST, "mirrors", [dead])
+    monkeypatch.setattr(tvd.CIFAR10, "url", f"{dead}cifar-10-python.tar.gz")
+
+
+@pytest.fixture
+def no_debian_package(monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", tmp_path / "no-such-package")
+
+
+def all_files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+# --------------------------------------------------------------------------- downloads
+
+
+def test_mnist_download_from_local_server_is_verified_and_loadable(tiny_mnist, tmp_path):
+    _, arrays = tiny_mnist
+    root = tmp_path / "data"
+    data.fetch("mnist", root)
+    assert all_files(root) == ["MNIST", "MNIST/raw"] + [f"MNIST/raw/{n}" for n in sorted(arrays)]
+    X, y = data.load_numpy("mnist", "train", root)
+    np.testing.assert_array_equal(X, arrays["train-images-idx3-ubyte"])
+    np.testing.assert_array_equal(y, arrays["train-labels-idx1-ubyte"])
+    assert y.dtype == np.int64
+    # torchvision itself reads the same layout
+    assert len(tvd.MNIST(str(root), train=False)) == 5
+
+
+def test_cifar10_download_from_local_server(tiny_cifar, tmp_path):
+    root = tmp_path / "data"
+    data.fetch("cifar10", root)
+    assert sorted(p.name for p in (root / data.CIFAR_FOLDER).iterdir()) == sorted(data.CIFAR_FILES)
+    assert all_files(root)[0] == data.CIFAR_FOLDER  # no tarball or staging folder left behind
+    X, y = data.load_numpy("cifar10", "test", root)
+    assert X.shape == (4, 32, 32, 3) and X.dtype == np.uint8
+    expected = tiny_cifar["test_batch"]["data"].reshape(4, 3, 32, 32).transpose(0, 2, 3, 1)
+    np.testing.assert_array_equal(X, expected)
+    np.testing.assert_array_equal(y, tiny_cifar["test_batch"]["labels"])
+    X_train, _ = data.load_numpy("cifar10", "train", root)
+    assert X_train.shape == (20, 32, 32, 3)
+
+
+def test_checksum_mismatch_keeps_nothing(tiny_mnist, tmp_path):
+    www, _ = tiny_mnist
+    (www / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(b"tampered"))
+    root = tmp_path / "data"
+    root.mkdir()
+    with pytest.raises(data.DataUnavailable) as caught:
+        data.fetch("mnist", root)
+    assert "make data" in str(caught.value)
+    assert all_files(root) == []
+
+
+def test_offline_download_explains_in_one_paragraph_and_writes_nothing(offline, tmp_path):
+    root = tmp_path / "data"
+    for name in ("mnist", "cifar10"):
+        with pytest.raises(data.DataUnavailable) as caught:
+            data.fetch(name, root)
+        message = str(caught.value)
+        assert "\n" not in message, "one paragraph, not a traceback"
+        assert "could not be reached" in message and "make data" in message
+    assert not root.exists() or all_files(root) == []
+
+
+def test_cli_reports_failure_with_exit_code(offline, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(data.DATA_ROOT_ENV, str(tmp_path / "data"))
+    assert data.main(["fetch", "mnist"]) == 1
+    assert "MNIST: not available" in capsys.readouterr().err
+    assert data.main(["fetch", "mnist", "--optional"]) == 0
+
+
+# --------------------------------------------------------------------------- Fashion-MNIST
+
+
+@pytest.fixture(scope="module")
+def seeded_root(tmp_path_factory):
+    if not data.DEBIAN_FASHION_MNIST.is_dir():
+        pytest.fail(
+            "Debian's dataset-fashion-mnist package is missing: `make test` installs it "
+            "(apt-get install dataset-fashion-mnist)"
+        )
+    root = tmp_path_factory.mktemp("fashion")
+    data.fetch("fashion-mnist", root, download=False)
+    return root
+
+
+def test_fashion_mnist_seeded_from_debian_with_published_content(seeded_root):
+    raw = seeded_root / "FashionMNIST" / "raw"
+    assert sorted(p.name for p in raw.iterdir()) == sorted(data.IDX_FILES)
+    for name, digest in data.FASHION_MNIST_SHA256.items():
+        assert hashlib.sha256((raw / name).read_bytes()).hexdigest() == digest
+    X, y = data.load_numpy("fashion-mnist", "test", seeded_root)
+    assert X.shape == (10_000, 28, 28) and y.shape == (10_000,)
+    assert np.bincount(y).tolist() == [1000] * 10
+
+
+def test_truncated_fashion_file_is_detected_and_reseeded(seeded_root):
+    path = seeded_root / "FashionMNIST" / "raw" / "t10k-labels-idx1-ubyte"
+    path.write_bytes(path.read_bytes()[:-100])
+    problem = data.presence_problem("fashion-mnist", seeded_root)
+    assert "damaged" in problem and "t10k-labels-idx1-ubyte" in problem and "truncated" in problem
+    _, y = data.load_numpy("fashion-mnist", "test", seeded_root)  # heals itself
+    assert y.shape == (10_000,)
+    assert data.is_present("fashion-mnist", seeded_root)
+
+
+def test_corrupt_debian_archive_is_reported_and_nothing_kept(tmp_path, monkeypatch):
+    fake = tmp_path / "debian"
+    fake.mkdir()
+    for name in data.IDX_FILES:
+        (fake / f"{name}.gz").write_bytes(gzip.compress(idx_bytes(np.zeros((3, 28, 28)))))
+    monkeypatch.setattr(data, "DEBIAN_FASHION_MNIST", fake)
+    root = tmp_path / "data"
+    with pytest.raises(data.DataUnavailable, match="does not hold the published Fashion-MNIST"):
+        data.fetch("fashion-mnist", root, download=False)
+    assert not root.exists() or all_files(root) == []
+
+
+def test_mnist_falls_back_to_fashion_mnist_in_one_sentence(seeded_root, capsys):
+    X, _ = data.load_numpy("mnist", "test", seeded_root)
+    said = capsys.readouterr().out.strip()
+    assert said.count("\n") == 0 and "uses Fashion-MNIST instead" in said
+    assert X.shape == (10_000, 28, 28)
+    with pytest.raises(data.DataUnavailable, match="MNIST is not in"):
+        data.load_numpy("mnist", "test", seeded_root, fallback=False)
+
+
+def test_missing_fashion_mnist_without_debian_package_explains(no_debian_package, tmp_path):
+    with pytest.raises(data.DataUnavailable) as caught:
+        data.load_numpy("fashion-mnist", root=tmp_path)
+    assert "apt-get install dataset-fashion-mnist" in str(caught.value)
+
+
+def test_check_idx_file_rejects_bad_magic_and_padding(tmp_path):
+    good = idx_bytes(np.zeros((2, 3), dtype=np.uint8))
+    (tmp_path / "good").write_bytes(good)
+    assert data.check_idx_file(tmp_path / "good") == 2
+    (tmp_path / "padded").write_bytes(good + b"\0")
+    with pytest.raises(ValueError, match="promises"):
+        data.check_idx_file(tmp_path / "padded")
+    (tmp_path / "html").write_bytes(b"<html>not found</html>")
+    with pytest.raises(ValueError, match="magic"):
+        data.check_idx_file(tmp_path / "html")
+
+
+# --------------------------------------------------------------------------- toy data
+
+
+def test_gates_have_the_truth_tables():
+    for gate, function in {
+        "AND": lambda a, b: a & b,
+        "OR": lambda a, b: a | b,
+        "NAND": lambda a, b: 1 - (a & b),
+        "XOR": lambda a, b: a ^ b,
+    }.items():
+        X, y = data.make_gate(gate)
+        assert [function(int(a), int(b)) for a, b in X] == y.tolist()
+    with pytest.raises(ValueError, match="unknown gate"):
+        data.make_gate("XNOR")
+
+
+@pytest.mark.parametrize(
+    "maker", [data.make_blobs, data.make_moons, data.make_circles, data.make_spirals]
+)
+def test_toy_data_is_seeded_and_balanced(maker):
+    X1, y1 = maker(seed=3)
+    X2, y2 = maker(seed=3)
+    X3, _ = maker(seed=4)
+    np.testing.assert_array_equal(X1, X2)
+    np.testing.assert_array_equal(y1, y2)
+    assert not np.array_equal(X1, X3)
+    assert X1.shape == (len(y1), 2)
+    counts = np.bincount(y1)
+    assert counts.max() - counts.min() <= 1
+
+
+def test_blobs_are_linearly_separable_and_circles_are_not_by_a_line():
+    for seed in range(5):
+        X, y = data.make_blobs(200, seed=seed)
+        # the diagonal x1 + x2 = 0 separates them, with at least the default margin
+        signed_distance = np.where(y == 1, 1, -1) * X.sum(axis=1) / np.sqrt(2)
+        assert signed_distance.min() >= 0.25
+    X, y = data.make_circles(200, noise=0.0)
+    radius = np.hypot(X[:, 0], X[:, 1])
+    assert np.all((radius < 0.75) == (y == 1))
