@@ -15,8 +15,10 @@ NBVAL_ARGS := --nbval --nbval-sanitize-with tests/nbval-sanitize.cfg --nbval-cel
 
 .PHONY: lab test setup data sync notebooks student bench lint clean-venv
 
+# Local only (127.0.0.1); opens on the setup check, with the whole course in the file browser.
 lab: setup data
-	$(RUN) $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=lessons \
+	$(RUN) $(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=. \
+	  --ServerApp.default_url=/lab/tree/lessons/00-setup-check.ipynb \
 	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 test: setup data
