@@ -1,0 +1,171 @@
+# %% [markdown]
+# # Exercise 1 · A perceptron from scratch (30 min)
+#
+# <!-- SOLUTION -->
+# > **This is the solution.** Students work in the
+# > [student version](../01-perceptron.ipynb), which is generated from this notebook by
+# > `make student`.
+# <!-- END SOLUTION -->
+# <!-- STUDENT
+# > **How this exercise works.** Each task is a function for you to write: until you do, it
+# > raises `NotImplementedError` and its check says *not done yet*. Run the check cell below
+# > each task: it tests your function on hidden cases and says ✓ or what is wrong. Stuck?
+# > `check.hint(N)` reveals task N's hints one at a time. The
+# > [solutions](01-perceptron.ipynb) are there for after you tried.
+# -->
+#
+# **Objectives.** After this exercise you can
+# - compute a perceptron's prediction, including the boundary case $z = 0$;
+# - implement Rosenblatt's learning rule and its training loop with NumPy;
+# - explain, with your own code as evidence, why a perceptron cannot learn XOR.
+#
+# **Background:** [lesson 1](../../01-perceptron.ipynb). A perceptron with weights $w$ and
+# bias $b$ predicts
+#
+# $$\hat y = \operatorname{step}(w \cdot x + b), \qquad
+#   \operatorname{step}(z) = \begin{cases} 1 & z \ge 0 \\ 0 & z < 0 \end{cases}$$
+#
+# and learns from one sample $(x, y)$ at a time:
+# $w \leftarrow w + \eta\,(y - \hat y)\,x$ and $b \leftarrow b + \eta\,(y - \hat y)$.
+
+# %%
+import numpy as np
+
+from widgets.checks import ex01_perceptron as check
+
+# %% [markdown]
+# ## Task 1 · Predict
+#
+# Write `predict(weights, bias, x)`: `weights` and `x` are 1-D arrays of the same length
+# (one entry per feature), `bias` a number. Return the class, `0` or `1`.
+
+# %%
+def predict(weights, bias, x):
+    """The perceptron's class for one sample: 1 if w·x + b >= 0, else 0."""
+    # SOLUTION Task 1: predict the class of one sample
+    return 1 if weights @ x + bias >= 0 else 0
+    # END SOLUTION
+
+
+check.predict(predict)
+
+# %% [markdown]
+# ## Task 2 · One step of the learning rule
+#
+# Write `perceptron_update(weights, bias, x, target, learning_rate)` returning the pair
+# `(new_weights, new_bias)` after seeing one sample. Use your `predict`. Do not modify
+# `weights` in place: return a new array.
+#
+# Stuck? Run `check.hint(2)`; run it again for the next hint.
+
+# %%
+def perceptron_update(weights, bias, x, target, learning_rate):
+    """Rosenblatt's rule on one sample: (new_weights, new_bias)."""
+    # SOLUTION Task 2: one step of the perceptron learning rule
+    error = target - predict(weights, bias, x)
+    return weights + learning_rate * error * x, bias + learning_rate * error
+    # END SOLUTION
+
+
+check.perceptron_update(perceptron_update)
+
+# %% [markdown]
+# ## Task 3 · The training loop
+#
+# Write `train_perceptron(X, y, learning_rate, epochs)`. `X` has one sample per row, `y`
+# holds the labels 0/1. Start from zero weights and a zero bias, visit the samples in the
+# order given, and apply `perceptron_update` to each. Stop after an epoch (a full pass)
+# without a mistake, or after `epochs` epochs. Return `(weights, bias)`.
+#
+# The check trains on AND, OR, NAND and two Gaussian blobs, and compares your final
+# weights with those of lesson 1's perceptron.
+
+# %%
+def train_perceptron(X, y, learning_rate=1.0, epochs=100):
+    """Train from zero weights; returns (weights, bias)."""
+    # SOLUTION Task 3: the training loop
+    weights, bias = np.zeros(X.shape[1]), 0.0
+    for _ in range(epochs):
+        mistakes = 0
+        for x, target in zip(X, y, strict=True):
+            mistakes += predict(weights, bias, x) != target
+            weights, bias = perceptron_update(weights, bias, x, target, learning_rate)
+        if mistakes == 0:
+            break
+    return weights, bias
+    # END SOLUTION
+
+
+check.train_perceptron(train_perceptron)
+
+# %% [markdown]
+# ## Task 4 · XOR
+#
+# Nothing to write here: the check trains *your* perceptron on XOR for 100 epochs and
+# counts the samples it gets right.
+
+# %%
+check.xor(train_perceptron)
+
+# %% [markdown]
+# ## Reflection
+#
+# 1. Why does the boundary case $z = 0$ matter for training from zero weights?
+# 2. Train on AND with learning rates 1, 0.5 and 0.1. Does each final boundary separate
+#    the data? How are the weights related? Why?
+# 3. Your XOR run ends with some samples wrong. Which is the smallest change to the
+#    *network* (not to the rule) that can solve XOR?
+#
+# <!-- SOLUTION -->
+# **Answers.**
+# 1. With zero weights and bias, $z = 0$ for every sample, so the first predictions are
+#    decided by the convention alone: with $\operatorname{step}(0) = 1$ the first negative
+#    sample triggers the first update; with `> 0` it would be the first positive one, and
+#    training would take another path.
+# 2. All three separate AND. Starting from zero, every update is $\eta$ times $\pm x$ (and
+#    $\pm 1$ for $b$), so in exact arithmetic the weights are $\eta$ times those for
+#    $\eta = 1$: same mistakes, same boundary. That is what $\eta = 0.5$ gives, since 0.5
+#    is exact in binary. With $\eta = 0.1$, rounding (`0.1 + 0.1 - 0.2` is not exactly 0 in
+#    floating point) turns a $z$ that should be exactly 0 into a tiny negative number, the
+#    step gives 0 instead of 1, and training takes another, shorter path to another
+#    separating line. The learning rate of a perceptron started at zero matters only
+#    through rounding.
+# 3. A hidden layer: two perceptrons (say OR and NAND) feeding a third (AND) compute XOR.
+#    Lesson 2 trains such networks, which needs a differentiable activation instead of
+#    the step.
+#
+# The cell below checks answers 2 and 3 with the functions above.
+# <!-- END SOLUTION -->
+
+# %% tags=["solution"]
+from widgets.data import make_gate
+
+X_gate, y_and = make_gate("AND")
+weights_fast, bias_fast = train_perceptron(X_gate, y_and, learning_rate=1.0)
+weights_half, bias_half = train_perceptron(X_gate, y_and, learning_rate=0.5)
+assert np.array_equal(weights_half, 0.5 * weights_fast) and bias_half == 0.5 * bias_fast
+weights_tenth, bias_tenth = train_perceptron(X_gate, y_and, learning_rate=0.1)
+assert not np.isclose(bias_tenth, 0.1 * bias_fast)  # rounding took another path
+for weights, bias in [(weights_fast, bias_fast), (weights_half, bias_half),
+                      (weights_tenth, bias_tenth)]:
+    assert [predict(weights, bias, x) for x in X_gate] == list(y_and)
+
+# XOR = AND(OR(x), NAND(x)): three perceptrons, each trained with your loop.
+units = {gate: train_perceptron(X_gate, make_gate(gate)[1]) for gate in ("OR", "NAND", "AND")}
+
+
+def xor_network(x):
+    hidden = np.array([predict(*units["OR"], x), predict(*units["NAND"], x)])
+    return predict(*units["AND"], hidden)
+
+
+xor_outputs = [xor_network(x) for x in X_gate]
+assert xor_outputs == list(make_gate("XOR")[1]), xor_outputs
+for rate, weights, bias in [(1, weights_fast, bias_fast), (0.5, weights_half, bias_half),
+                            (0.1, weights_tenth, bias_tenth)]:
+    print(f"η = {rate}: w = {np.round(weights, 6)}, b = {bias:.6g}")
+print("two-layer network of perceptrons on XOR's inputs:", xor_outputs)
+
+# %% [markdown]
+# **Next:** [exercise 2](02-forward-and-backward-by-hand.ipynb), forward and backward
+# propagation by hand.

@@ -1,0 +1,309 @@
+"""The exercise checks: each accepts the reference and rejects plausible wrong answers.
+
+A wrong answer here is code a student could write; the test asserts that the check
+fails *and* that its message points at the mistake (not just "wrong value").
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from widgets.activations import sigmoid
+from widgets.checks import (
+    FAILED,
+    NOT_DONE,
+    PASSED,
+    Checker,
+    Hints,
+    Mistake,
+    compare,
+    explain_exception,
+)
+from widgets.checks import ex01_perceptron as ex01
+from widgets.checks import ex02_by_hand as ex02
+
+
+def assert_fails(report, *phrases):
+    assert report.status == FAILED, report.text
+    assert report.text.startswith("✗"), report.text
+    for phrase in phrases:
+        assert phrase in report.text, f"{phrase!r} not in:\n{report.text}"
+
+
+def assert_passes(report):
+    assert report.status == PASSED and report.passed, report.text
+    assert report.text.startswith("✓"), report.text
+
+
+# --------------------------------------------------------------------------- machinery
+def test_compare_explains_shapes_and_values():
+    assert compare(np.ones(3), np.ones(3), what="x") is None
+    assert "forget the `return`" in compare(None, np.ones(3), what="x")
+    assert "transposed" in compare(np.ones((3, 2)), np.ones((2, 3)), what="W")
+    assert "reshape(-1, 1)" in compare(np.ones(4), np.ones((4, 1)), what="y")
+    assert "sum (or average) over the batch" in compare(np.ones((5, 3)), np.ones(3), what="db")
+    assert "NaN or inf" in compare(np.array([1.0, np.nan]), np.ones(2), what="loss")
+    assert "sign is flipped" in compare(-np.arange(1.0, 4), np.arange(1.0, 4), what="g")
+    assert "0.5 times" in compare(np.arange(1.0, 4) / 2, np.arange(1.0, 4), what="g")
+    explained = compare(np.zeros(2), np.ones(2), what="g", mistakes=[Mistake([0, 0], "why")])
+    assert explained.endswith("→ why")
+
+
+def test_checker_reports_not_done_and_student_exceptions(capsys):
+    def unfinished(x):
+        raise NotImplementedError("Task 7: something")
+
+    def crashes(x):
+        return np.ones((2, 3)) @ x
+
+    with Checker("Task 7 · demo") as check:
+        check.call(unfinished, 1)
+    assert check.report.status == NOT_DONE
+    assert "not done yet" in capsys.readouterr().out
+
+    with Checker("Task 7 · demo") as check:
+        check.call(crashes, np.ones(4), case="a vector of 4")
+    text = check.report.text
+    assert check.report.status == FAILED
+    assert 'case "a vector of 4"' in text and "ValueError" in text
+    assert "a shape error" in text and "x shape (4,)" in text  # the arguments are named
+    assert "return np.ones((2, 3)) @ x" in text  # the student's own line
+    assert "Traceback" not in text
+
+
+def test_checker_names_a_missing_earlier_task():
+    def needs_task_3(x):
+        raise NotImplementedError("Task 3: backpropagation")
+
+    with Checker("Task 5 · agreement", show=False) as check:
+        check.call(needs_task_3, 1)
+    assert "it needs Task 3: backpropagation" in check.report.text
+
+
+def test_checker_rejects_a_called_function_and_in_place_changes():
+    with Checker("Task 1 · f", show=False) as check:
+        check.call(3.0)
+    assert "without calling it" in check.report.text
+
+    def in_place(weights):
+        weights += 1
+        return weights
+
+    with Checker("Task 1 · f", show=False) as check:
+        check.call_unchanged(in_place, np.zeros(2))
+    assert "in place" in check.report.text
+
+
+def test_explain_exception_without_shape_words_stays_short():
+    text = explain_exception(KeyError("W3"))
+    assert text.startswith("your function raised KeyError")
+    assert "shape" not in text
+
+
+def test_hints_progress_and_jump(capsys):
+    hints = Hints({1: ["first", "second"]})
+    hints(1)
+    hints(1)
+    hints(1)  # stays on the last one
+    out = capsys.readouterr().out.splitlines()
+    assert "hint 1 of 2: first" in out[0] and "run again" in out[0]
+    assert "hint 2 of 2: second" in out[1] and "hint 2 of 2" in out[2]
+    with pytest.raises(ValueError, match="tasks with hints: 1"):
+        hints.text(2, 1)
+
+
+def test_hint_button_reveals_one_hint_per_click():
+    button = Hints({4: ["first hint", "second hint"]}).button(4)
+    assert button.button.description == "Show hint 1 of 2"
+    button.button.click()
+    assert "first hint" in button.shown.value and "second" not in button.shown.value
+    button.button.click()
+    assert button.button.disabled and "second hint" in button.shown.value
+    assert "check.hint(4)" in button._repr_mimebundle_()["text/plain"]
+
+
+# --------------------------------------------------------------------------- exercise 1
+def predict_reference(weights, bias, x):
+    return 1 if weights @ x + bias >= 0 else 0
+
+
+def update_reference(weights, bias, x, target, learning_rate):
+    error = target - predict_reference(weights, bias, x)
+    return weights + learning_rate * error * x, bias + learning_rate * error
+
+
+def train_reference(X, y, learning_rate=1.0, epochs=100):
+    weights, bias = np.zeros(X.shape[1]), 0.0
+    for _ in range(epochs):
+        for x, target in zip(X, y, strict=True):
+            weights, bias = update_reference(weights, bias, x, target, learning_rate)
+    return weights, bias
+
+
+def test_ex01_accepts_the_reference():
+    assert_passes(ex01.predict(predict_reference))
+    assert_passes(ex01.perceptron_update(update_reference))
+    assert_passes(ex01.train_perceptron(train_reference))
+    assert_passes(ex01.xor(train_reference))
+
+
+def test_ex01_predict_rejects_wrong_threshold_and_raw_z():
+    assert_fails(ex01.predict(lambda w, b, x: 1 if w @ x + b > 0 else 0), "Use >= 0")
+    assert_fails(ex01.predict(lambda w, b, x: w @ x + b), "this is z = w·x + b itself")
+
+
+def test_ex01_update_rejects_plausible_mistakes():
+    def wrong_sign(weights, bias, x, target, rate):
+        error = predict_reference(weights, bias, x) - target
+        return weights + rate * error * x, bias + rate * error
+
+    def frozen_bias(weights, bias, x, target, rate):
+        error = target - predict_reference(weights, bias, x)
+        return weights + rate * error * x, bias
+
+    def always_updates(weights, bias, x, target, rate):
+        return weights + rate * target * x, bias + rate * target
+
+    def in_place(weights, bias, x, target, rate):
+        weights += rate * (target - predict_reference(weights, bias, x)) * x
+        return weights, bias
+
+    assert_fails(ex01.perceptron_update(wrong_sign), "the wrong way")
+    assert_fails(ex01.perceptron_update(frozen_bias), "the bias did not change")
+    assert_fails(ex01.perceptron_update(always_updates), "although the prediction was right")
+    assert_fails(ex01.perceptron_update(in_place), "in place")
+
+
+def test_ex01_train_rejects_one_epoch_and_shuffling():
+    def one_epoch(X, y, learning_rate=1.0, epochs=100):
+        return train_reference(X, y, learning_rate, epochs=1)
+
+    def shuffled(X, y, learning_rate=1.0, epochs=100):
+        order = np.random.default_rng(1).permutation(len(y))
+        return train_reference(X[order], y[order], learning_rate, epochs)
+
+    assert_fails(ex01.train_perceptron(one_epoch), "still misclassified", "several epochs")
+    assert_fails(ex01.train_perceptron(shuffled), "no shuffling")
+
+
+# --------------------------------------------------------------------------- exercise 2
+def neuron_reference(w, b, x, t):
+    y = sigmoid(w * x + b)
+    return 2 * (y - t) * y * (1 - y) * x, 2 * (y - t) * y * (1 - y)
+
+
+def forward_reference(x, W1, b1, W2, b2):
+    z1 = W1 @ x + b1
+    h = sigmoid(z1)
+    z2 = W2 @ h + b2
+    return z1, h, z2, sigmoid(z2)
+
+
+def backward_reference(x, t, W1, b1, W2, b2, hidden_derivative=True):
+    _, h, _, y = forward_reference(x, W1, b1, W2, b2)
+    delta2 = 2 * (y - t) * y * (1 - y)
+    delta1 = W2.T @ delta2 * (h * (1 - h) if hidden_derivative else 1)
+    return np.outer(delta1, x), delta1, np.outer(delta2, h), delta2
+
+
+def numerical_reference(loss, parameter, epsilon=1e-6):
+    gradient = np.zeros_like(parameter)
+    for index in np.ndindex(parameter.shape):
+        original = parameter[index]
+        parameter[index] = original + epsilon
+        plus = loss()
+        parameter[index] = original - epsilon
+        minus = loss()
+        parameter[index] = original
+        gradient[index] = (plus - minus) / (2 * epsilon)
+    return gradient
+
+
+def test_ex02_accepts_the_reference():
+    assert_passes(ex02.single_neuron_gradients(neuron_reference))
+    assert_passes(ex02.forward(forward_reference))
+    assert_passes(ex02.backward(backward_reference))
+    assert_passes(ex02.numerical_gradient(numerical_reference))
+    assert_passes(ex02.gradients_agree(backward_reference, numerical_reference))
+
+
+def test_ex02_neuron_rejects_missing_sigmoid_derivative_and_missing_x():
+    assert_fails(
+        ex02.single_neuron_gradients(
+            lambda w, b, x, t: (2 * (sigmoid(w * x + b) - t) * x, 2 * (sigmoid(w * x + b) - t))
+        ),
+        "σ'(z) = ŷ(1 − ŷ) is missing",
+    )
+    assert_fails(
+        ex02.single_neuron_gradients(lambda w, b, x, t: (neuron_reference(w, b, x, t)[1],) * 2),
+        "dz/dw = x",
+    )
+
+
+def test_ex02_forward_rejects_transposed_weights_and_missing_bias():
+    def transposed(x, W1, b1, W2, b2):
+        return forward_reference(x, W1.T, b1, W2, b2)
+
+    def no_bias(x, W1, b1, W2, b2):
+        return forward_reference(x, W1, 0 * b1, W2, b2)
+
+    assert_fails(ex02.forward(transposed), "Task 2 · forward")  # square W1 first: values
+    assert_fails(ex02.forward(no_bias), "the bias b1 is missing")
+
+
+def test_ex02_forward_explains_a_shape_error_for_transposed_weights():
+    def transposed(x, W1, b1, W2, b2):
+        return forward_reference(x, W1.T, b1, W2, b2)
+
+    report = ex02.forward(
+        lambda x, W1, b1, W2, b2: (
+            transposed(x, W1, b1, W2, b2)
+            if W1.shape[0] != W1.shape[1]
+            else forward_reference(x, W1, b1, W2, b2)
+        )
+    )
+    assert_fails(report, "a shape error", "W1 shape (3, 2)", "z1 = W1 @ x + b1")
+
+
+def test_ex02_backward_rejects_missing_hidden_derivative_and_transposed_gradient():
+    assert_fails(
+        ex02.backward(lambda *args: backward_reference(*args, hidden_derivative=False)), "h(1 − h)"
+    )
+
+    def transposed_dW1(*args):
+        dW1, db1, dW2, db2 = backward_reference(*args)
+        return np.outer(args[0], db1), db1, dW2, db2
+
+    assert_fails(ex02.backward(transposed_dW1), "dW1")
+
+
+def test_ex02_numerical_rejects_one_sided_difference_and_unrestored_parameter():
+    def one_sided(loss, parameter, epsilon=1e-6):
+        gradient = np.zeros_like(parameter)
+        base = loss()
+        for index in np.ndindex(parameter.shape):
+            parameter[index] += epsilon
+            gradient[index] = (loss() - base) / epsilon
+            parameter[index] -= epsilon
+        return gradient
+
+    def not_restored(loss, parameter, epsilon=1e-6):
+        gradient = np.zeros_like(parameter)
+        for index in np.ndindex(parameter.shape):
+            parameter[index] += epsilon
+            plus = loss()
+            parameter[index] -= 2 * epsilon
+            gradient[index] = (plus - loss()) / (2 * epsilon)
+        return gradient
+
+    assert_fails(ex02.numerical_gradient(one_sided), "one-sided difference")
+    assert_fails(ex02.numerical_gradient(not_restored), "not restored")
+
+
+def test_ex02_agreement_names_the_wrong_gradient():
+    def wrong_db1(*args):
+        dW1, db1, dW2, db2 = backward_reference(*args)
+        return dW1, 2 * db1, dW2, db2
+
+    assert_fails(ex02.gradients_agree(wrong_db1, numerical_reference), "b1", "backward()")
