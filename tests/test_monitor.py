@@ -1,0 +1,334 @@
+"""TrainingMonitor: series pairing, throttled drawing, divergence flags, interrupts, hooks."""
+
+from __future__ import annotations
+
+import base64
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from widgets.monitor import TrainingMonitor, split_name
+from widgets.torch_training import fit
+
+
+class FakeClock:
+    """A clock the test moves by hand, so throttling is counted, not timed."""
+
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def widget_monitor(clock=None, **options) -> TrainingMonitor:
+    return TrainingMonitor(view="widget", display=False, clock=clock or FakeClock(), **options)
+
+
+# ---------------------------------------------------------------------- series and pairing
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("loss", ("loss", "train")),
+        ("val_loss", ("loss", "val")),
+        ("train_acc", ("acc", "train")),
+        ("validation_accuracy", ("accuracy", "val")),
+        ("test_f1", ("f1", "test")),
+        ("val_", ("val_", "train")),  # a bare prefix is a name, not a role
+    ],
+)
+def test_split_name_separates_panel_and_role(name, expected):
+    assert split_name(name) == expected
+
+
+def test_panels_pair_train_and_validation_and_order_them():
+    monitor = TrainingMonitor(view="none")
+    monitor.log(epoch=1, lr=0.1, val_acc=0.5, f1=0.3, val_loss=1.2, train_loss=1.0, acc=0.4)
+    assert monitor.panels() == {
+        "loss": ["train_loss", "val_loss"],
+        "acc": ["acc", "val_acc"],
+        "f1": ["f1"],
+        "lr": ["lr"],
+    }
+
+
+def test_series_use_epoch_then_step_then_call_number_as_x():
+    by_epoch = TrainingMonitor(view="none")
+    for epoch in (1, 2, 3):
+        by_epoch.log(epoch=epoch, loss=1.0 / epoch)
+    assert by_epoch.series("loss") == ([1, 2, 3], [1.0, 0.5, 1.0 / 3])
+
+    by_step = TrainingMonitor(view="none")
+    by_step.log(step=100, loss=0.9)
+    by_step.log(step=200, loss=0.7)
+    assert by_step.series("loss") == ([100, 200], [0.9, 0.7])
+
+    by_call = TrainingMonitor(view="none")
+    by_call.log(loss=0.9)
+    by_call.log(loss=0.8, val_loss=0.85)
+    assert by_call.series("loss") == ([1.0, 2.0], [0.9, 0.8])
+    assert by_call.series("val_loss") == ([2.0], [0.85])  # series may be sparse
+
+
+def test_history_is_plain_data_and_a_copy():
+    monitor = TrainingMonitor(view="none")
+    monitor.log(epoch=1, loss=np.float32(0.5), acc=torch.tensor(0.75))
+    history = monitor.history
+    assert history == [{"epoch": 1, "loss": 0.5, "acc": 0.75}]
+    assert all(type(value) in (int, float) for value in history[0].values())
+    history[0]["loss"] = 99.0
+    assert monitor.history[0]["loss"] == 0.5
+
+
+def test_log_rejects_what_is_not_one_number():
+    monitor = TrainingMonitor(view="none")
+    with pytest.raises(TypeError, match=r"loss\.mean\(\)\.item\(\)"):
+        monitor.log(epoch=1, loss=torch.ones(3))
+    with pytest.raises(TypeError, match="needs a number"):
+        monitor.log(epoch=1, loss="low")
+    with pytest.raises(ValueError, match="no metrics"):
+        monitor.log(epoch=1)
+    with pytest.raises(KeyError, match="logged so far: none yet"):
+        monitor.series("loss")
+
+
+def test_summary_picks_the_best_validation_epoch():
+    monitor = TrainingMonitor(view="none")
+    for epoch, (loss, val_loss) in enumerate([(1.0, 1.1), (0.6, 0.7), (0.4, 0.8)], start=1):
+        monitor.log(epoch=epoch, loss=loss, val_loss=val_loss)
+    summary = monitor.summary()
+    assert summary["best_by"] == "val_loss"
+    assert summary["best"] == {"epoch": 2, "loss": 0.6, "val_loss": 0.7}
+    assert summary["final"]["epoch"] == 3
+    assert summary["stopped"] is None
+    assert monitor.summary_text().splitlines() == [
+        "Training finished at epoch 3.",
+        "Best val_loss: 0.7000 at epoch 2.",
+        "Final: loss 0.4000 · val_loss 0.8000",
+    ]
+
+
+# ---------------------------------------------------------------------- throttled drawing
+def test_redraws_are_throttled_by_the_clock():
+    clock = FakeClock()
+    monitor = widget_monitor(clock, min_interval=0.5)
+    initial = monitor.render_count  # the empty figure the widget starts with
+    for index in range(20):  # one row every 0.25 s for 5 s
+        clock.now = index * 0.25
+        monitor.log(epoch=index + 1, loss=1.0 / (index + 1))
+    # drawn at 0.0, 0.5, 1.0, ..., 4.5 s: the first row at once, then every other row
+    assert monitor.render_count - initial == 10
+    before_finish = monitor.render_count
+    monitor.finish()  # the last row is always drawn
+    assert monitor.render_count == before_finish + 1
+
+
+def test_slow_redraws_are_spaced_to_keep_the_overhead_small():
+    clock = FakeClock()
+    monitor = widget_monitor(clock, min_interval=0.2, max_overhead=0.05)
+    draw = monitor._draw_figure
+
+    def slow_draw():  # each redraw "takes" 0.1 s, so the next waits 0.1 / 0.05 = 2 s
+        draw()
+        clock.now += 0.1
+
+    monitor._draw_figure = slow_draw
+    initial = monitor.render_count
+    for second in range(10):
+        clock.now = float(second)
+        monitor.log(epoch=second + 1, loss=1.0)
+    # drawn at 0, then 0.1 + 2 s later at 3, then at 6, then at 9
+    assert monitor.render_count - initial == 4
+
+
+def test_the_image_changes_when_new_rows_are_drawn():
+    clock = FakeClock()
+    monitor = widget_monitor(clock)
+    monitor.log(epoch=1, loss=1.0)
+    first = monitor._image.value
+    clock.now = 1.0
+    monitor.log(epoch=2, loss=0.5)
+    assert monitor._image.value != first
+    assert bytes(monitor._image.value).startswith(b"\x89PNG")
+
+
+def test_mimebundle_has_a_png_fallback_next_to_the_widget():
+    monitor = widget_monitor()
+    monitor.log(epoch=1, loss=1.0, val_loss=1.2)
+    bundle = monitor._repr_mimebundle_()
+    assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
+    assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == (
+        monitor._widget.model_id
+    )
+    text_only = TrainingMonitor(view="text")
+    assert "application/vnd.jupyter.widget-view+json" not in text_only._repr_mimebundle_()
+
+
+def test_text_view_prints_progress_and_the_summary(capsys):
+    clock = FakeClock()
+    monitor = TrainingMonitor(view="text", clock=clock, min_interval=0)
+    with monitor:
+        for epoch in monitor.range(1, 4):
+            clock.now += 2.0
+            monitor.log(epoch=epoch, loss=1.0 / epoch, acc=0.5 + 0.1 * epoch)
+    assert capsys.readouterr().out.splitlines() == [
+        "[1/3] loss 1.0000 · acc 60.0 % (elapsed 00:02 · ETA 00:04)",
+        "[2/3] loss 0.5000 · acc 70.0 % (elapsed 00:04 · ETA 00:02)",
+        "[3/3] loss 0.3333 · acc 80.0 % (elapsed 00:06)",
+        "Training finished at epoch 3.",
+        "Best loss: 0.3333 at epoch 3.",
+        "Final: loss 0.3333 · acc 80.0 %",
+    ]
+
+
+# ---------------------------------------------------------------------- divergence
+def test_nan_and_inf_are_flagged_once_per_series():
+    monitor = TrainingMonitor(view="none")
+    monitor.log(epoch=1, loss=1.0, val_loss=1.0)
+    monitor.log(epoch=2, loss=math.nan, val_loss=math.inf)
+    monitor.log(epoch=3, loss=math.nan, val_loss=1.0)
+    assert [(f.name, f.x) for f in monitor.flags] == [("loss", 2), ("val_loss", 2)]
+    assert monitor.flags[0].reason == "loss is nan at epoch 2"
+    assert not monitor.should_stop  # only flagged: stopping is opt-in
+
+
+def test_a_training_loss_far_above_its_best_is_flagged():
+    monitor = TrainingMonitor(view="none", divergence_factor=5.0)
+    for epoch, loss in enumerate([1.0, 0.5, 2.4, 0.6, 2.6], start=1):
+        monitor.log(epoch=epoch, loss=loss, val_loss=0.1 * 10**epoch)
+    # 2.4 is 4.8x the best (0.5): not yet; 2.6 is 5.2x: flagged. The validation loss
+    # grows 10x per epoch but is never flagged: that is overfitting, not divergence.
+    assert [(f.name, f.x) for f in monitor.flags] == [("loss", 5)]
+    assert "5× its best so far (0.5)" in monitor.flags[0].reason
+
+
+def test_stop_on_divergence_ends_the_loop_and_says_where():
+    monitor = TrainingMonitor(view="none", stop_on_divergence=True)
+    ran = []
+    with monitor:
+        for epoch in monitor.range(1, 11):
+            ran.append(epoch)
+            monitor.log(epoch=epoch, loss=math.nan if epoch == 3 else 1.0)
+    assert ran == [1, 2, 3]
+    assert monitor.should_stop
+    assert monitor.stopped_reason == "stopped at epoch 3 (diverged)"
+    assert monitor.summary()["stopped"] == "stopped at epoch 3 (diverged)"
+
+
+def test_a_flag_is_drawn_at_once_despite_the_throttle():
+    clock = FakeClock()
+    monitor = widget_monitor(clock, min_interval=10.0)
+    monitor.log(epoch=1, loss=1.0)
+    drawn = monitor.render_count
+    clock.now = 0.1  # long before the throttle allows another redraw
+    monitor.log(epoch=2, loss=math.inf)
+    assert monitor.render_count == drawn + 1
+    assert "diverging" in monitor._axes["loss"].get_title()
+
+
+# ---------------------------------------------------------------------- interrupts
+def test_an_interrupt_keeps_the_history_and_says_where_it_stopped(capsys):
+    monitor = TrainingMonitor(view="text", min_interval=0)
+    with monitor:
+        for epoch in monitor.range(1, 11):
+            if epoch == 4:
+                raise KeyboardInterrupt  # what Ctrl-C or the stop button raises
+            monitor.log(epoch=epoch, loss=1.0 / epoch)
+    assert len(monitor.history) == 3
+    assert monitor.stopped_reason == "stopped at epoch 3 (interrupted)"
+    assert "Training stopped at epoch 3 (interrupted)." in capsys.readouterr().out
+
+
+def test_an_interrupt_can_be_raised_again_after_it_is_recorded():
+    monitor = TrainingMonitor(view="none", reraise_interrupt=True)
+    with pytest.raises(KeyboardInterrupt), monitor:
+        monitor.log(epoch=1, loss=1.0)
+        raise KeyboardInterrupt
+    assert monitor.stopped_reason == "stopped at epoch 1 (interrupted)"
+
+
+def test_other_errors_are_not_swallowed():
+    monitor = TrainingMonitor(view="none")
+    with pytest.raises(ZeroDivisionError), monitor:
+        monitor.log(epoch=1, loss=1.0)
+        1 / 0  # noqa: B018
+    assert monitor.stopped_reason is None
+
+
+def test_fit_returns_the_epochs_done_before_an_interrupt():
+    torch.manual_seed(0)
+    X, y = torch.randn(32, 4), torch.randint(0, 3, (32,))
+    loader = [(X, y)]
+    model = nn.Linear(4, 3)
+    calls = []
+
+    def loss_fn(outputs, targets):
+        calls.append(1)
+        if len(calls) == 3:  # the third epoch's batch
+            raise KeyboardInterrupt
+        return nn.functional.cross_entropy(outputs, targets)
+
+    monitor = TrainingMonitor(view="none")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    history = fit(model, loader, loss_fn, optimizer, epochs=5, monitor=monitor)
+    assert [row["epoch"] for row in history] == [1, 2]
+    assert monitor.stopped_reason == "stopped at epoch 2 (interrupted)"
+
+
+# ---------------------------------------------------------------------- histograms
+def test_watch_samples_weight_and_gradient_histograms_every_n_steps():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 2))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    monitor = TrainingMonitor(view="none").watch(model, every=2)
+    X, y = torch.randn(16, 5), torch.randint(0, 2, (16,))
+    gradients_at_step_3 = {}
+    for step in range(1, 6):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(X), y).backward()
+        if step == 3:
+            gradients_at_step_3 = {n: p.grad.clone() for n, p in model.named_parameters()}
+            weights_at_step_3 = {n: p.detach().clone() for n, p in model.named_parameters()}
+        optimizer.step()
+    # only weight matrices (biases are 1-D), sampled at backward passes 1, 3 and 5
+    assert [(e["name"], e["step"]) for e in monitor.histograms] == [
+        (name, step) for step in (1, 3, 5) for name in ("2.weight", "0.weight")
+    ]
+    entry = next(e for e in monitor.histograms if e["step"] == 3 and e["name"] == "0.weight")
+    gradient = gradients_at_step_3["0.weight"].abs().flatten()
+    magnitudes = gradient[gradient > 0].log10().numpy()  # torch's log10, to the last bit
+    expected, _ = np.histogram(magnitudes, bins=entry["grad_log10_edges"])
+    np.testing.assert_allclose(entry["grad_log10_fractions"], expected / expected.sum(), atol=1e-6)
+    expected, _ = np.histogram(weights_at_step_3["0.weight"].numpy(), bins=entry["weight_edges"])
+    np.testing.assert_allclose(entry["weight_fractions"], expected / expected.sum(), atol=1e-6)
+    assert entry["grad_zero_fraction"] == pytest.approx(float((gradient == 0).float().mean()))
+
+    monitor.unwatch()
+    nn.functional.cross_entropy(model(X), y).backward()
+    assert len(monitor.histograms) == 6  # no hooks left behind
+
+
+def test_finish_removes_the_hooks_and_histograms_are_drawn():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2))
+    monitor = widget_monitor().watch(model, every=1)
+    model(torch.randn(2, 3)).sum().backward()
+    monitor.log(epoch=1, loss=1.0)
+    assert {"#weights", "#gradients"} <= set(monitor._axes)
+    monitor.finish()
+    model(torch.randn(2, 3)).sum().backward()
+    assert len(monitor.histograms) == 2
+
+
+def test_watch_explains_a_model_without_weight_matrices():
+    with pytest.raises(ValueError, match="no trainable weight matrices"):
+        TrainingMonitor(view="none").watch(nn.BatchNorm1d(3))
+
+
+def test_bad_settings_are_reported_clearly():
+    with pytest.raises(ValueError, match="view must be"):
+        TrainingMonitor(view="pretty")
+    with pytest.raises(ValueError, match="divergence_factor must be above 1"):
+        TrainingMonitor(divergence_factor=0.5)
