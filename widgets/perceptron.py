@@ -437,10 +437,10 @@ class PerceptronPlot:
         ax_plane.set_xlabel("$x_1$")
         ax_plane.set_ylabel("$x_2$")
         self.legend_handles = [*self._points, self._wrong, self._current]
-        if legend:
+        if legend:  # a static picture: no step, so no "this step's sample"
             ax_plane.legend(
-                handles=self.legend_handles,
-                loc="upper left",
+                handles=self.legend_handles[:3],
+                loc="best",
                 fontsize=7,
                 framealpha=0.85,
                 markerscale=0.6,
@@ -537,14 +537,17 @@ class PerceptronPlot:
             ys = np.array([y0, y1])
             xs = -(w2 * ys + bias) / w1
         self.boundary_line.set_data(xs, ys)
-        # The weight vector starts at the boundary point nearest the view's centre,
-        # with a fixed length: its direction is what matters.
+        # The weight vector touches the boundary at the point nearest the view's centre,
+        # with a fixed length: its direction is what matters. It starts there; when that
+        # would leave the view, it ends there instead (same direction, other side).
         center = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
         foot = center - (center @ weights + bias) / norm**2 * weights
-        arrow = weights / norm * 0.22 * (x1 - x0)
-        self._arrow.set_offsets([foot])
+        arrow = weights / norm * 0.18 * (x1 - x0)
+        tip = foot + arrow
+        tail = foot if (x0 <= tip[0] <= x1 and y0 <= tip[1] <= y1) else foot - arrow
+        self._arrow.set_offsets([tail])
         self._arrow.set_UVC([arrow[0]], [arrow[1]])
-        self._arrow_label.set_position(foot + 1.15 * arrow)
+        self._arrow_label.set_position(tail + 1.2 * arrow + 0.03 * (x1 - x0))
         self._arrow.set_visible(True)
         self._arrow_label.set_visible(True)
 
