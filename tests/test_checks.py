@@ -22,6 +22,7 @@ from widgets.checks import (
 )
 from widgets.checks import ex01_perceptron as ex01
 from widgets.checks import ex02_by_hand as ex02
+from widgets.checks import ex03_mlp_numpy as ex03
 
 
 def assert_fails(report, *phrases):
@@ -307,3 +308,90 @@ def test_ex02_agreement_names_the_wrong_gradient():
         return dW1, 2 * db1, dW2, db2
 
     assert_fails(ex02.gradients_agree(wrong_db1, numerical_reference), "b1", "backward()")
+
+
+# --------------------------------------------------------------------------- exercise 3
+def dense_forward_reference(A, W, b):
+    return A @ W.T + b
+
+
+def dense_backward_reference(delta, A, W):
+    return delta.T @ A, delta.sum(axis=0), delta @ W
+
+
+def softmax_ce_reference(logits, labels, shift=True, average=True):
+    n = len(labels)
+    shifted = logits - logits.max(axis=1, keepdims=True) if shift else logits
+    p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+    loss = -np.log(p[np.arange(n), labels]).mean()
+    p[np.arange(n), labels] -= 1
+    return loss, p / n if average else p
+
+
+def make_trainer(sign=1.0, tanh_derivative=True):
+    def train(X, y, n_hidden=50, learning_rate=1.0, epochs=2000, seed=0):
+        rng = np.random.default_rng(seed)
+        W1, W2 = rng.normal(0, 0.7, (n_hidden, 2)), rng.normal(0, 0.14, (3, n_hidden))
+        b1, b2 = np.zeros(n_hidden), np.zeros(3)
+        losses = []
+        for _ in range(epochs):
+            A1 = np.tanh(dense_forward_reference(X, W1, b1))
+            loss, delta2 = softmax_ce_reference(dense_forward_reference(A1, W2, b2), y)
+            dW2, db2, dA1 = dense_backward_reference(delta2, A1, W2)
+            delta1 = dA1 * (1 - A1**2) if tanh_derivative else dA1
+            dW1, db1, _ = dense_backward_reference(delta1, X, W1)
+            for parameter, gradient in ((W1, dW1), (b1, db1), (W2, dW2), (b2, db2)):
+                parameter -= sign * learning_rate * gradient
+            losses.append(loss)
+        return (W1, b1, W2, b2), losses
+
+    return train
+
+
+def test_ex03_accepts_the_reference():
+    assert_passes(ex03.dense_forward(dense_forward_reference))
+    assert_passes(ex03.dense_backward(dense_backward_reference))
+    assert_passes(ex03.softmax_cross_entropy(softmax_ce_reference))
+    assert_passes(ex03.train_network(make_trainer()))
+
+
+def test_ex03_forward_rejects_untransposed_weights_and_missing_bias():
+    assert_fails(ex03.dense_forward(lambda A, W, b: A @ W + b), "a shape error", "W shape")
+    assert_fails(ex03.dense_forward(lambda A, W, b: A @ W.T), "the bias b is missing")
+
+
+def test_ex03_backward_rejects_unsummed_bias_gradient_and_transposed_dW():
+    assert_fails(
+        ex03.dense_backward(lambda d, A, W: (d.T @ A, d, d @ W)),
+        "db: expected shape",
+        "sum (or average) over the batch",
+    )
+    assert_fails(
+        ex03.dense_backward(lambda d, A, W: (A.T @ d, d.sum(0), d @ W)),
+        "dW: expected shape",
+        "transposed",
+    )
+    assert_fails(
+        ex03.dense_backward(lambda d, A, W: (d.T @ A, d.mean(0), d @ W)),
+        "the sum: delta.sum(axis=0)",
+    )
+
+
+def test_ex03_loss_rejects_unshifted_exponentials_and_missing_average():
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert_fails(
+            ex03.softmax_cross_entropy(lambda z, y: softmax_ce_reference(z, y, shift=False)),
+            "NaN or inf",
+        )
+    assert_fails(
+        ex03.softmax_cross_entropy(lambda z, y: softmax_ce_reference(z, y, average=False)),
+        "divided by the number",
+    )
+
+
+def test_ex03_training_rejects_gradient_ascent_and_missing_tanh_derivative():
+    with np.errstate(all="ignore"):
+        assert_fails(ex03.train_network(make_trainer(sign=-1.0)), "W -= learning_rate")
+    assert_fails(
+        ex03.train_network(make_trainer(tanh_derivative=False)), "test accuracy", "1 − A1²"
+    )

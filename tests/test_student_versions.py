@@ -101,6 +101,11 @@ def f(x):
 
 check(f)
 
+# %% [markdown]
+# <!-- SOLUTION -->
+# Only in the solution.
+# <!-- END SOLUTION -->
+
 # %% tags=["solution"]
 assert f(1) == 2
 
@@ -115,6 +120,7 @@ def test_generator_replaces_marked_code_and_keeps_the_rest():
     assert "return x + 1" not in text and "Solution banner" not in text
     assert '"""Doc."""' in text and "check(f)" in text
     assert "assert f(1) == 2" not in text and 'tags=["solution"]' not in text
+    assert text.count("# %% [markdown]") == 2  # the emptied markdown cell is gone
     # Links: own solution kept, other exercises go to their student version, lessons re-based.
     assert "[here](solutions/01-x.ipynb)" in text
     assert "[exercise 2](02-y.ipynb)" in text

@@ -172,7 +172,21 @@ def student_source(
         if open_at:
             start = open_at[0] if isinstance(open_at, tuple) else open_at
             raise MarkerError(f"{name}:{start}: {kind} is never closed")
-    return "\n".join(output) + "\n"
+    return "\n".join(_without_empty_markdown_cells(output)) + "\n"
+
+
+def _without_empty_markdown_cells(lines: list[str]) -> list[str]:
+    """Drop markdown cells left empty once their solution-only text is removed."""
+    kept: list[str] = []
+    cell: list[str] = []
+    for line in [*lines, "# %%"]:  # the sentinel flushes the last cell
+        if line.startswith("# %%"):
+            is_markdown = bool(cell) and cell[0].startswith("# %% [markdown]")
+            if not (is_markdown and all(text.strip() in ("", "#") for text in cell[1:])):
+                kept.extend(cell)
+            cell = []
+        cell.append(line)
+    return kept
 
 
 def expected_student_text(solution: Path) -> str:

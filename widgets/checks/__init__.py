@@ -75,12 +75,22 @@ class NotDone(Exception):
 class Mistake:
     """A plausible wrong answer: what it would return, and what to tell the student."""
 
-    result: object
+    result: object  # the wrong answer, or a function computing it (may fail on some shapes)
     explanation: str
+
+    def value(self):
+        if not callable(self.result):
+            return self.result
+        try:
+            return self.result()
+        except Exception:  # e.g. a transposed product that does not fit this case's shapes
+            return None
 
 
 def _as_array(value):
     """NumPy view of a student's result (torch tensors, lists, numbers), or None if impossible."""
+    if value is None:
+        return None
     if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
         value = value.detach().cpu().numpy()
     try:
@@ -172,7 +182,7 @@ def compare(
             f"expected {want[index]:.6g}, got {have[index]:.6g})"
         )
     for mistake in mistakes:
-        alternative = _as_array(mistake.result)
+        alternative = _as_array(mistake.value())
         if (
             alternative is not None
             and alternative.shape == have.shape

@@ -1,0 +1,213 @@
+# %% [markdown]
+# # Exercise 3 · A multi-layer network in NumPy (60 min)
+#
+# <!-- SOLUTION -->
+# > **This is the solution.** Students work in the
+# > [student version](../03-mlp-numpy.ipynb), which is generated from this notebook by
+# > `make student`.
+# <!-- END SOLUTION -->
+# <!-- STUDENT
+# > **How this exercise works.** Each task is a function for you to write: until you do, it
+# > raises `NotImplementedError` and its check says *not done yet*. Run the check cell below
+# > each task: it tests your function on hidden cases and says ✓ or what is wrong. Stuck?
+# > `check.hint(N)` reveals task N's hints one at a time. The
+# > [solutions](03-mlp-numpy.ipynb) are there for after you tried.
+# -->
+#
+# **Objectives.** After this exercise you can
+# - write a fully connected layer's forward and backward pass for a whole batch, with
+#   matrices instead of loops;
+# - implement a numerically stable softmax cross-entropy loss and its gradient;
+# - train a two-layer network with gradient descent on a problem no line can solve.
+#
+# **Background:** [lesson 3](../../03-backpropagation.ipynb). The conventions are the
+# lesson's: a batch `A` has one example per **row**, a layer's weights `W` have shape
+# `(n_out, n_in)` and its bias `b` shape `(n_out,)`, so
+#
+# $$Z = A W^\top + b, \qquad
+#   \frac{\partial L}{\partial W} = \Delta^\top A, \quad
+#   \frac{\partial L}{\partial b} = \textstyle\sum_{\text{rows}} \Delta, \quad
+#   \frac{\partial L}{\partial A} = \Delta W,$$
+#
+# where $\Delta = \partial L / \partial Z$ has one row per example.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+
+from widgets.checks import ex03_mlp_numpy as check
+from widgets.data import make_spirals
+
+# %% [markdown]
+# ## Task 1 · A layer's forward pass
+#
+# Write `dense_forward(A_prev, W, b)` returning `Z`, shape `(n_examples, n_out)`.
+
+# %%
+def dense_forward(A_prev, W, b):
+    """Z = A_prev Wᵀ + b for a batch (one example per row)."""
+    # SOLUTION Task 1: a layer's forward pass
+    return A_prev @ W.T + b
+    # END SOLUTION
+
+
+check.dense_forward(dense_forward)
+
+# %% [markdown]
+# ## Task 2 · A layer's backward pass
+#
+# Given `delta` $= \partial L/\partial Z$ (shape `(n_examples, n_out)`), the layer's input
+# `A_prev` and its weights `W`, return `(dW, db, dA_prev)`. Each has the shape of what it
+# differentiates. The check includes a square `W`, where a transpose gives no shape error
+# but wrong numbers.
+
+# %%
+def dense_backward(delta, A_prev, W):
+    """(dL/dW, dL/db, dL/dA_prev) from delta = dL/dZ."""
+    # SOLUTION Task 2: a layer's backward pass
+    return delta.T @ A_prev, delta.sum(axis=0), delta @ W
+    # END SOLUTION
+
+
+check.dense_backward(dense_backward)
+
+# %% [markdown]
+# ## Task 3 · Softmax cross-entropy
+#
+# For logits $Z$ (one row per example) and integer labels $y$:
+#
+# $$p_{ik} = \frac{e^{Z_{ik}}}{\sum_j e^{Z_{ij}}}, \qquad
+#   L = -\frac1n \sum_i \log p_{i, y_i}, \qquad
+#   \frac{\partial L}{\partial Z} = \frac1n\,(p - \text{one\_hot}(y)).$$
+#
+# Return `(loss, gradient)`. The check feeds logits of ±1000: `np.exp(1000)` is `inf`, so
+# subtract each row's maximum first (softmax is unchanged by a constant shift).
+
+# %%
+def softmax_cross_entropy(logits, labels):
+    """Mean cross-entropy of softmax(logits) against integer labels, and dL/dlogits."""
+    # SOLUTION Task 3: softmax cross-entropy and its gradient
+    n = len(labels)
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = -log_p[np.arange(n), labels].mean()
+    gradient = np.exp(log_p)
+    gradient[np.arange(n), labels] -= 1
+    return loss, gradient / n
+    # END SOLUTION
+
+
+check.softmax_cross_entropy(softmax_cross_entropy)
+
+# %% [markdown]
+# ## Task 4 · Train a network on three spirals
+#
+# Three interleaved spirals cannot be separated by lines, so a perceptron fails; a hidden
+# layer of `tanh` units can bend the boundaries.
+
+# %%
+X_spirals, y_spirals = make_spirals(300, classes=3, noise=0.2, seed=0)
+plt.figure(figsize=(3.5, 3.5))
+plt.scatter(*X_spirals.T, c=y_spirals, cmap="viridis", s=12)
+plt.title("three spirals (300 points)")
+plt.axis("equal")
+plt.show()
+
+# %% [markdown]
+# Write `train_network(X, y, n_hidden, learning_rate, epochs, seed)`: the network is
+# `X → dense (n_hidden units) → tanh → dense (3 logits)`, trained with full-batch gradient
+# descent on the softmax cross-entropy. Use your functions from tasks 1–3, initialise with
+# `rng = np.random.default_rng(seed)`, each `W` drawn from $\mathcal N(0, 1/n_\text{in})$
+# and biases at zero. Return `((W1, b1, W2, b2), losses)` with one loss per epoch.
+#
+# The check trains with 50 hidden units, learning rate 1 and 2000 epochs (about a second)
+# and measures the accuracy on 300 spiral points your network has never seen.
+
+# %%
+def train_network(X, y, n_hidden=50, learning_rate=1.0, epochs=2000, seed=0):
+    """Full-batch gradient descent; returns ((W1, b1, W2, b2), losses)."""
+    # SOLUTION Task 4: the training loop of a two-layer network
+    rng = np.random.default_rng(seed)
+    n_in, n_classes = X.shape[1], int(y.max()) + 1
+    W1 = rng.normal(0, 1 / np.sqrt(n_in), (n_hidden, n_in))
+    W2 = rng.normal(0, 1 / np.sqrt(n_hidden), (n_classes, n_hidden))
+    b1, b2 = np.zeros(n_hidden), np.zeros(n_classes)
+    losses = []
+    for _ in range(epochs):
+        A1 = np.tanh(dense_forward(X, W1, b1))
+        loss, delta2 = softmax_cross_entropy(dense_forward(A1, W2, b2), y)
+        dW2, db2, dA1 = dense_backward(delta2, A1, W2)
+        dW1, db1, _ = dense_backward(dA1 * (1 - A1**2), X, W1)
+        for parameter, gradient in ((W1, dW1), (b1, db1), (W2, dW2), (b2, db2)):
+            parameter -= learning_rate * gradient
+        losses.append(loss)
+    return (W1, b1, W2, b2), losses
+    # END SOLUTION
+
+
+check.train_network(train_network)
+
+# %% [markdown]
+# <!-- SOLUTION -->
+# The learning curve and the decision regions of the trained network (the student
+# version leaves this plot to you, as a last step):
+# <!-- END SOLUTION -->
+
+# %% tags=["solution"]
+(W1, b1, W2, b2), losses = train_network(X_spirals, y_spirals)
+grid_x, grid_y = np.meshgrid(np.linspace(-1.2, 1.2, 200), np.linspace(-1.2, 1.2, 200))
+grid = np.c_[grid_x.ravel(), grid_y.ravel()]
+regions = dense_forward(np.tanh(dense_forward(grid, W1, b1)), W2, b2).argmax(axis=1)
+figure, (ax_loss, ax_regions) = plt.subplots(1, 2, figsize=(8, 3.5))
+ax_loss.plot(losses)
+ax_loss.set(xlabel="epoch", ylabel="loss", yscale="log", title="training loss")
+ax_regions.contourf(grid_x, grid_y, regions.reshape(grid_x.shape), alpha=0.3, cmap="viridis")
+ax_regions.scatter(*X_spirals.T, c=y_spirals, cmap="viridis", s=10)
+ax_regions.set(title="decision regions", aspect="equal")
+plt.show()
+assert losses[-1] < 0.1 * losses[0]
+
+# %% [markdown]
+# ## Reflection
+#
+# 1. `db` sums `delta` over the examples, but the loss is a *mean*. Where did the $1/n$ go?
+# 2. What happens to training if you forget the `tanh` derivative `(1 − A1²)` in the
+#    backward pass? Predict, then try it.
+# 3. The loss at the very first epoch is close to $\ln 3 \approx 1.10$. Why is that what a
+#    freshly initialised network should give?
+#
+# <!-- SOLUTION -->
+# **Answers.**
+# 1. Into the loss's gradient: `softmax_cross_entropy` already divides by $n$, and every
+#    gradient below it inherits that factor through the chain rule. Dividing again in
+#    `dense_backward` would shrink every step by another factor $n$.
+# 2. The gradient of layer 1 is then wrong (it treats tanh as the identity), so the
+#    hidden layer is pushed in directions that do not reduce the loss: training becomes
+#    erratic and reaches a worse fit. The cell below measures it.
+# 3. With small random weights all logits are near 0, so softmax gives each of the 3
+#    classes probability about 1/3 and the loss is $-\ln(1/3) = \ln 3$. A first loss far
+#    from $\ln(\text{classes})$ points at a bug or a bad initialisation (lesson 4).
+# <!-- END SOLUTION -->
+
+# %% tags=["solution"]
+def train_without_tanh_derivative(X, y, learning_rate=1.0, epochs=2000, seed=0):
+    rng = np.random.default_rng(seed)
+    W1, W2 = rng.normal(0, 1 / np.sqrt(2), (50, 2)), rng.normal(0, 1 / np.sqrt(50), (3, 50))
+    b1, b2 = np.zeros(50), np.zeros(3)
+    for _ in range(epochs):
+        A1 = np.tanh(dense_forward(X, W1, b1))
+        _, delta2 = softmax_cross_entropy(dense_forward(A1, W2, b2), y)
+        dW2, db2, dA1 = dense_backward(delta2, A1, W2)
+        dW1, db1, _ = dense_backward(dA1, X, W1)  # the mistake: no (1 - A1**2)
+        for parameter, gradient in ((W1, dW1), (b1, db1), (W2, dW2), (b2, db2)):
+            parameter -= learning_rate * gradient
+    return softmax_cross_entropy(dense_forward(np.tanh(dense_forward(X, W1, b1)), W2, b2), y)[0]
+
+
+wrong_loss = train_without_tanh_derivative(X_spirals, y_spirals)
+print(f"final loss: {losses[-1]:.3f} with the tanh derivative, {wrong_loss:.3f} without")
+assert wrong_loss > 2 * losses[-1]
+assert abs(losses[0] - np.log(3)) < 0.15
+
+# %% [markdown]
+# **Next:** [exercise 4](04-regularisation.ipynb), regularisation against overfitting.
