@@ -227,6 +227,7 @@ def test_the_network_view_steps_one_layer_at_a_time():
     x, y, weights, biases = network_params([2, 2, 1], 0)
     network = scalar_network(x, y[0], weights, biases)
     stepper = BackpropStepper(network)
+    assert repr(stepper) == "BackpropStepper(network view, step 0 of 8, phase: forward)"
     captions = []
     while stepper.next():
         captions.append(stepper.caption())

@@ -588,10 +588,19 @@ class BackpropTape:
         scale = abs(analytic) + abs(numerical)
         return 0.0 if scale == 0 else abs(analytic - numerical) / scale
 
+    @property
+    def step_count(self) -> int:
+        """How many ``next()`` clicks lead from the start to the end."""
+        return len(self.boundaries) - 1
+
+    @property
+    def step_number(self) -> int:
+        """How many ``next()`` clicks lead from the start to the current position."""
+        return sum(1 for boundary in self.boundaries if 0 < boundary <= self.position)
+
     def describe(self) -> str:
         """The last step in words (what the widget's caption shows)."""
-        total = len(self.boundaries) - 1
-        done = self.boundaries.index(self.position) if self.position in self.boundaries else 0
+        total, done = self.step_count, self.step_number
         if self.position == 0:
             return (
                 f"Step 0 of {total}: only the inputs are known. Press Next to compute "
@@ -1125,8 +1134,7 @@ def network_caption(network: ScalarNetwork, tape: BackpropTape) -> str:
     if not steps:
         return tape.describe()
     phase, stage = steps[-1].phase, steps[-1].stage
-    total = len(tape.boundaries) - 1
-    heading = f"Step {tape.boundaries.index(tape.position)} of {total} · {phase}"
+    heading = f"Step {tape.step_number} of {tape.step_count} · {phase}"
     n_layers = len(network.weights)
     sup = _sup(stage)
     value, grad = tape.value_of, tape.grad_of
@@ -1369,6 +1377,6 @@ class BackpropStepper:
 
     def __repr__(self) -> str:
         return (
-            f"BackpropStepper({self.view} view, step {self.tape.position} of "
-            f"{len(self.tape.steps)}, phase: {self.tape.phase})"
+            f"BackpropStepper({self.view} view, step {self.tape.step_number} of "
+            f"{self.tape.step_count}, phase: {self.tape.phase})"
         )
