@@ -1,0 +1,492 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     notebook_metadata_filter: kernelspec,jupytext
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 2 · Feedforward networks (60 min)
+#
+# Lesson 1 ended with a wall: a single perceptron draws one straight line, so it can
+# never separate XOR's corners. This lesson stacks neurons into **layers** and shows that
+# the wall disappears.
+#
+# **By the end of this lesson you can**
+#
+# 1. write a multilayer perceptron (MLP) in the notation $z = Wx + b$, $a = \sigma(z)$,
+#    and say the shape of every matrix and vector in it;
+# 2. compute the forward pass for a whole batch with one matrix product per layer;
+# 3. solve XOR with two layers, first with weights set by hand, then learned, and explain
+#    *why* it works by looking at the hidden layer;
+# 4. say what the universal approximation theorem promises, and what it does not;
+# 5. predict how width and depth change the decision boundaries a network can draw.
+#
+# The code lives in `widgets/mlp_by_hand.py`, so that this lesson, lesson 3 and the
+# exercises use the same functions; we show it here and explain it line by line.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap
+
+from widgets.activations import sigmoid
+from widgets.data import make_circles, make_gate, make_moons, make_spirals
+from widgets.mlp_by_hand import (
+    Layer,
+    init_mlp,
+    mlp_forward,
+    mlp_loss,
+    predict_classes,
+    train_mlp,
+)
+from widgets.notebook import seed_everything, show_source
+
+rng = seed_everything(0)
+
+# %% [markdown]
+# ## 1. From one neuron to a layer
+#
+# A neuron takes inputs $x_1, \dots, x_n$, forms a weighted sum plus a bias, and passes it
+# through an activation function $\sigma$:
+#
+# $$z = \sum_k w_k x_k + b = w^\top x + b, \qquad a = \sigma(z).$$
+#
+# A **layer** is several neurons reading the same inputs. Stack their weight vectors as the
+# rows of a matrix $W$ and their biases into a vector $b$: unit $j$ of the layer computes
+# $z_j = \sum_k W_{jk} x_k + b_j$, which is row $j$ of
+#
+# $$z = W x + b, \qquad a = \sigma(z) \quad\text{(σ applied to each entry)}.$$
+#
+# For a layer with $n_\text{in}$ inputs and $n_\text{out}$ units, $W$ has shape
+# $(n_\text{out}, n_\text{in})$: **one row per unit, one column per input**, and $b$ has
+# $n_\text{out}$ entries. The shapes in code:
+
+# %%
+n_in, n_out = 3, 4
+W = rng.normal(size=(n_out, n_in))
+b = np.zeros(n_out)
+x = np.array([0.5, -1.0, 2.0])
+
+z = W @ x + b
+a = sigmoid(z)
+print("W", W.shape, " x", x.shape, " b", b.shape, " ->  z", z.shape, " a", a.shape)
+assert z.shape == a.shape == (n_out,)
+assert np.isclose(z[1], sum(W[1, k] * x[k] for k in range(n_in)) + b[1])  # row 1 = unit 1
+
+# %% [markdown]
+# ### A batch: one example per row
+#
+# Data sets store one example per **row**, $X$ of shape $(N, n_\text{in})$. Writing the
+# $N$ column vectors $x^{(i)}$ side by side and transposing gives the batch version of
+# $z = Wx + b$:
+#
+# $$Z = X W^\top + b,$$
+#
+# with shapes $(N, n_\text{out}) = (N, n_\text{in}) \cdot (n_\text{in}, n_\text{out}) +
+# (n_\text{out},)$, where NumPy's broadcasting adds $b$ to every row. Row $i$ of $Z$ is exactly
+# $W x^{(i)} + b$: one matrix product computes the layer for all examples at once. This is
+# also PyTorch's convention (`nn.Linear` stores `weight` with shape `(out, in)`).
+
+# %%
+X = rng.normal(size=(5, n_in))  # 5 examples
+Z = X @ W.T + b
+print("X", X.shape, "@ W.T", W.T.shape, "+ b", b.shape, "->", Z.shape)
+assert Z.shape == (5, n_out)
+assert np.allclose(Z[2], W @ X[2] + b)  # row i is the single-example formula
+
+# %% [markdown]
+# ## 2. Hidden layers: the multilayer perceptron
+#
+# Feed one layer's output into the next and you get a **multilayer perceptron**. With
+# layers numbered by a superscript, $a^{0} = x$ and for $l = 1, \dots, L$:
+#
+# $$z^{l} = W^{l} a^{l-1} + b^{l}, \qquad a^{l} = \sigma^{l}(z^{l}), \qquad \hat y = a^{L}.$$
+#
+# The layers between input and output are **hidden**: no data says what their values
+# should be; the network invents them. The output layer's activation depends on the task:
+# the identity for regression, a sigmoid for a yes/no probability, a softmax (lesson 3)
+# for several classes.
+#
+# The course's forward pass, used by every lesson from here on, is this loop (read the
+# shape checks: they turn a wrong shape into a sentence instead of a broadcasting
+# surprise three layers later):
+
+# %%
+show_source(Layer, mlp_forward)
+
+# %% [markdown]
+# A network with 2 inputs, two hidden layers of 4 and 3 units and 1 output. Every
+# intermediate array has one row per example:
+
+# %%
+layers = init_mlp([2, 4, 3, 1], hidden_activation="tanh", rng=rng)
+cache = mlp_forward(layers, rng.normal(size=(6, 2)))
+for number, (layer, Z_l) in enumerate(zip(layers, cache.pre_activations, strict=True), start=1):
+    print(f"layer {number}: W{layer.W.shape}  b{layer.b.shape}  ->  Z and A {Z_l.shape}")
+assert [A.shape for A in cache.activations] == [(6, 2), (6, 4), (6, 3), (6, 1)]
+
+# %% [markdown]
+# **Counting parameters.** Layer $l$ has $n_l \times n_{l-1}$ weights and $n_l$ biases.
+
+# %%
+n_parameters = sum(layer.W.size + layer.b.size for layer in layers)
+print("parameters:", n_parameters)
+assert n_parameters == (4 * 2 + 4) + (3 * 4 + 3) + (1 * 3 + 1) == 31
+
+# %% [markdown]
+# ### Width and depth
+#
+# *Width* is the number of units in a layer; *depth* the number of layers. Both add
+# parameters, but differently: a wide layer adds many features computed from the same
+# inputs; an extra layer computes features *of features*. Section 5 shows both at work.
+#
+# ### Why the activation function is essential
+#
+# Without $\sigma$, two layers collapse into one: $W^2(W^1 x + b^1) + b^2 = (W^2 W^1) x +
+# (W^2 b^1 + b^2)$, again a single linear layer. However many layers you stack, a network
+# of linear layers draws one straight line. Checked:
+
+# %%
+linear_layers = init_mlp([2, 8, 8, 1], hidden_activation="sigmoid", rng=rng)
+for layer in linear_layers:
+    layer.activation = "identity"
+points = rng.normal(size=(10, 2))
+W_merged = linear_layers[2].W @ linear_layers[1].W @ linear_layers[0].W
+b_merged = linear_layers[2].W @ (linear_layers[1].W @ linear_layers[0].b + linear_layers[1].b)
+b_merged = b_merged + linear_layers[2].b
+assert np.allclose(mlp_forward(linear_layers, points).output, points @ W_merged.T + b_merged)
+print("three linear layers == one linear layer with W of shape", W_merged.shape)
+
+# %% [markdown]
+# ## 3. XOR with two layers
+#
+# XOR is 1 when exactly one input is 1. No line separates $\{(0,1), (1,0)\}$ from
+# $\{(0,0), (1,1)\}$, which is why lesson 1's perceptron failed. But XOR can be written
+# with gates that *are* linearly separable:
+#
+# $$\text{XOR}(x_1, x_2) = \text{AND}\big(\text{OR}(x_1, x_2),\ \text{NAND}(x_1, x_2)\big).$$
+#
+# Each gate is one neuron. With a sigmoid and large weights the neuron is almost a step:
+# OR fires when $x_1 + x_2 > 0.5$, NAND when $x_1 + x_2 < 1.5$, AND when both hidden
+# units fire. We set the weights **by hand**:
+
+# %%
+hand_layers = [
+    Layer(
+        W=np.array([[20.0, 20.0], [-20.0, -20.0]]), b=np.array([-10.0, 30.0]), activation="sigmoid"
+    ),
+    Layer(W=np.array([[20.0, 20.0]]), b=np.array([-30.0]), activation="sigmoid"),
+]
+X_xor, y_xor = make_gate("XOR")
+hand_cache = mlp_forward(hand_layers, X_xor)
+hidden = hand_cache.activations[1]
+for x_row, h_row, out in zip(X_xor, hidden, hand_cache.output[:, 0], strict=True):
+    print(f"x = {x_row}   hidden (OR, NAND) = {np.round(h_row, 3)}   output = {out:.4f}")
+assert np.array_equal(predict_classes(hand_layers, X_xor), y_xor)
+
+# %% [markdown]
+# ### What the hidden layer does
+#
+# Plot the four points twice: in the input space, and in the **hidden space** $(h_1, h_2)$
+# the hidden layer maps them to. In the hidden space the two "1" points land on the same
+# corner, $(1, 1)$, and the output neuron's line separates them from the rest. The hidden
+# layer has *changed the representation* until the problem became linearly separable.
+
+
+# %%
+def plot_xor_representation(layers, title):
+    hidden_points = mlp_forward(layers, X_xor).activations[1]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 4.6), layout="constrained")
+    for axes, points, name in (
+        (left, X_xor, "input space"),
+        (right, hidden_points, "hidden space"),
+    ):
+        axes.scatter(*points[y_xor == 0].T, s=150, marker="o", label="XOR = 0")
+        axes.scatter(*points[y_xor == 1].T, s=150, marker="s", label="XOR = 1")
+        axes.set(xlim=(-0.2, 1.2), ylim=(-0.2, 1.2), title=name, aspect="equal")
+    left.set(xlabel="$x_1$", ylabel="$x_2$")
+    right.set(xlabel="$h_1$", ylabel="$h_2$")
+    # The output unit fires where w1 h1 + w2 h2 + b > 0: draw that line in hidden space.
+    (w1, w2), bias = layers[1].W[0], layers[1].b[0]
+    h1 = np.linspace(-0.2, 1.2, 2)
+    right.plot(h1, -(w1 * h1 + bias) / w2, "k--", label="output unit's line")
+    figure.legend(*right.get_legend_handles_labels(), loc="outside lower center", ncol=3)
+    figure.suptitle(title)
+    plt.show()
+
+
+plot_xor_representation(hand_layers, "Hand-set weights: h₁ = OR, h₂ = NAND, output = AND")
+
+# %% [markdown]
+# ### Learning the weights
+#
+# Now let gradient descent find weights from a random start. `train_mlp` repeats: forward
+# pass, loss, gradients, small step downhill. *How* the gradients are computed is
+# lesson 3's topic (backpropagation); here we use it as a black box.
+
+# %%
+learned_layers = init_mlp(
+    [2, 2, 1],
+    hidden_activation="sigmoid",
+    output_activation="sigmoid",
+    rng=np.random.default_rng(0),
+)
+history = train_mlp(learned_layers, X_xor, y_xor.reshape(-1, 1), learning_rate=2.0, epochs=3000)
+print(f"loss: {history[0]:.3f} at the start, {history[-1]:.4f} after {len(history)} steps")
+print("predictions:", predict_classes(learned_layers, X_xor), " targets:", y_xor)
+assert np.array_equal(predict_classes(learned_layers, X_xor), y_xor)
+assert history[-1] < 0.01
+
+# %%
+plot_xor_representation(
+    learned_layers, "Learned weights: the network found its own hidden features"
+)
+
+# %% [markdown]
+# The learned hidden units are not exactly OR and NAND, but they do the same job: they
+# move the two "1" points to one side of a line. A network discovers *some* useful
+# representation, rarely the one a person would pick.
+#
+# **Not every start succeeds.** With only two hidden units, some random starts end in a
+# poor local minimum. Count how many of 10 seeds solve XOR, with 2 and with 4 hidden units:
+
+
+# %%
+def solved_xor(hidden_units, seed):
+    layers = init_mlp(
+        [2, hidden_units, 1],
+        hidden_activation="sigmoid",
+        output_activation="sigmoid",
+        rng=np.random.default_rng(seed),
+    )
+    train_mlp(layers, X_xor, y_xor.reshape(-1, 1), learning_rate=2.0, epochs=2000)
+    return np.array_equal(predict_classes(layers, X_xor), y_xor)
+
+
+solved = {units: sum(solved_xor(units, seed) for seed in range(10)) for units in (2, 4)}
+print(f"solved XOR: {solved[2]}/10 starts with 2 hidden units, {solved[4]}/10 with 4")
+assert solved[2] < 10 and solved[4] > solved[2]
+
+# %% [markdown]
+# More units than strictly necessary make training easier: there are more ways to be
+# right. This is one reason practical networks are much wider than the minimum.
+#
+# ## 4. Universal approximation
+#
+# **Theorem (Cybenko 1989, Hornik 1991, informally).** A network with *one* hidden layer
+# of enough sigmoid-like units and a linear output can approximate any continuous function
+# on a closed, bounded interval (or box) as closely as you like.
+#
+# The idea: each tanh unit is a smooth step placed where $w x + b = 0$; a weighted sum of
+# enough steps can follow any curve. Let us fit two periods of a sine, $y = \sin(2x)$ on
+# $[-\pi, \pi]$, with 1, 3, 10 and 50 hidden units. We spread the hidden biases over the
+# interval so that the steps start at different places.
+
+# %%
+x_train = np.linspace(-np.pi, np.pi, 100).reshape(-1, 1)
+y_train = np.sin(2 * x_train)
+
+
+def fit_sine(hidden_units):
+    fit_rng = np.random.default_rng(0)
+    layers = init_mlp([1, hidden_units, 1], hidden_activation="tanh", rng=fit_rng)
+    layers[0].W = fit_rng.normal(0, 2, size=(hidden_units, 1))
+    layers[0].b = fit_rng.uniform(-2 * np.pi, 2 * np.pi, hidden_units)
+    train_mlp(layers, x_train, y_train, learning_rate=0.02, epochs=5000)
+    return layers
+
+
+widths = [1, 3, 10, 50]
+sine_fits = {width: fit_sine(width) for width in widths}
+fit_errors = {width: mlp_loss(layers, x_train, y_train) for width, layers in sine_fits.items()}
+for width, error in fit_errors.items():
+    print(f"{width:2d} hidden unit(s): mean squared error {error:.4f}")
+assert all(fit_errors[a] > fit_errors[b] for a, b in zip(widths[:-1], widths[1:], strict=True))
+assert fit_errors[50] < 0.01 < 0.3 < fit_errors[1]
+
+# %%
+x_plot = np.linspace(-1.5 * np.pi, 1.5 * np.pi, 300).reshape(-1, 1)
+figure, axes_row = plt.subplots(1, 4, figsize=(14, 3.2), sharey=True)
+for axes, width in zip(axes_row, widths, strict=True):
+    axes.axvspan(-np.pi, np.pi, color="0.93", label="training interval")
+    axes.plot(x_plot, np.sin(2 * x_plot), "k:", label="sin(2x)")
+    axes.plot(x_plot, mlp_forward(sine_fits[width], x_plot).output, "C1", label="network")
+    axes.set(title=f"{width} hidden unit(s) (MSE {fit_errors[width]:.3f})", ylim=(-1.8, 1.8))
+axes_row[0].legend(loc="lower left", fontsize=7)
+plt.show()
+
+# %% [markdown]
+# **What the theorem promises:** *some* width and *some* weights reach any accuracy on the
+# interval. **What it does not promise:**
+#
+# * **how many units** — for hard functions the number can be astronomically large;
+# * **that training finds those weights** — it is an existence result; we needed a sensible
+#   initialisation and many gradient steps, and one unit more or less changes the result;
+# * **anything outside the interval** — look at the grey band's edges above: the network
+#   has no reason to continue the sine. Checked:
+
+# %%
+outside = np.abs(x_plot[:, 0]) > np.pi
+x_outside = x_plot[outside]
+error_outside = mlp_loss(sine_fits[50], x_outside, np.sin(2 * x_outside))
+print(f"50 units: MSE {fit_errors[50]:.4f} inside the interval, {error_outside:.3f} outside")
+assert error_outside > 10 * fit_errors[50]
+
+# %% [markdown]
+# * **efficiency** — one wide layer *can* do everything, but deep networks often need far
+#   fewer units for the same function, because later layers reuse earlier layers' features.
+#   That is why practice uses depth.
+#
+# ## 5. Decision boundaries: width and depth
+#
+# For classification, the output layer has one unit per class (the class scores, or
+# *logits*) and the network predicts the class with the largest score. Training uses the
+# softmax cross-entropy loss (lesson 3 derives its gradient). We train four architectures
+# on three toy data sets and colour the plane by the predicted class:
+#
+# * `[]` — no hidden layer: a linear classifier, like lesson 1's perceptron;
+# * `[3]` — one narrow hidden layer; `[16]` — one wider layer; `[16, 16]` — two layers.
+
+# %%
+datasets = {
+    "moons": make_moons(200, noise=0.15, seed=0),
+    "circles": make_circles(200, noise=0.08, seed=0),
+    "spirals": make_spirals(300, classes=3, seed=0),
+}
+architectures = [[], [3], [16], [16, 16]]
+
+
+def train_classifier(X, y, hidden_sizes):
+    n_classes = int(y.max()) + 1
+    layers = init_mlp(
+        [2, *hidden_sizes, n_classes], hidden_activation="tanh", rng=np.random.default_rng(0)
+    )
+    train_mlp(layers, X, y, loss="cross_entropy", learning_rate=0.5, epochs=2000)
+    return layers
+
+
+classifiers = {
+    (name, tuple(hidden)): train_classifier(X, y, hidden)
+    for name, (X, y) in datasets.items()
+    for hidden in architectures
+}
+accuracy = {
+    key: float(np.mean(predict_classes(layers, datasets[key[0]][0]) == datasets[key[0]][1]))
+    for key, layers in classifiers.items()
+}
+print("training accuracy   " + "".join(f"{str(list(h)):>10s}" for h in architectures))
+for name in datasets:
+    print(f"{name:18s}  " + "".join(f"{accuracy[name, tuple(h)]:10.0%}" for h in architectures))
+
+# %%
+region_colours = ListedColormap(["#aec7e8", "#ffbb78", "#98df8a"])  # light: predicted class
+point_colours = ListedColormap(["#1f77b4", "#ff7f0e", "#2ca02c"])  # dark: true class
+grid_x, grid_y = np.meshgrid(np.linspace(-1.6, 2.6, 150), np.linspace(-1.4, 1.6, 150))
+grid = np.c_[grid_x.ravel(), grid_y.ravel()]
+figure, axes_grid = plt.subplots(3, 4, figsize=(14, 9.5))
+for row, (name, (X, y)) in zip(axes_grid, datasets.items(), strict=True):
+    for axes, hidden in zip(row, architectures, strict=True):
+        predicted = predict_classes(classifiers[name, tuple(hidden)], grid).reshape(grid_x.shape)
+        axes.contourf(grid_x, grid_y, predicted, levels=np.arange(-0.5, 3), cmap=region_colours)
+        axes.scatter(*X.T, c=y, cmap=point_colours, s=8, vmin=0, vmax=2)
+        axes.set(
+            xticks=[],
+            yticks=[],
+            title=f"{name}, hidden {hidden}: {accuracy[name, tuple(hidden)]:.0%}",
+        )
+plt.tight_layout()
+plt.show()
+
+# %% [markdown]
+# What the pictures show, checked below:
+#
+# * without a hidden layer the boundary is a straight line (or, for three classes, three
+#   half-planes): fine for nothing here, hopeless for circles and spirals;
+# * one hidden layer bends the boundary; a few units already handle moons and circles;
+# * the spirals need many bends: the narrow network fails, the wider and the deeper
+#   networks wind around the arms.
+
+# %%
+assert accuracy["circles", ()] < 0.7 and accuracy["spirals", ()] < 0.6  # linear: fails
+assert accuracy["moons", (3,)] >= 0.95 and accuracy["circles", (3,)] >= 0.95
+assert accuracy["spirals", (3,)] < 0.9 <= accuracy["spirals", (16,)]
+assert accuracy["spirals", (16, 16)] >= 0.97
+
+# %% [markdown]
+# These are *training* accuracies: a network that winds around every point may not do as
+# well on new points. Lesson 6 measures that gap with separate test data.
+#
+# ## Common mistakes
+#
+# * **Transposed weights.** `W` has shape `(n_out, n_in)`; writing `W @ x` with `W` as
+#   `(n_in, n_out)` either fails or, for square layers, silently computes the wrong thing.
+#   Print shapes; `mlp_forward` checks them for you.
+# * **Forgetting the activation.** Linear layers stacked are one linear layer (section 2).
+# * **Mixing up rows and columns of a batch.** One example per row: `Z = X @ W.T + b`.
+# * **Step activations in a trained network.** The step's derivative is zero, so gradient
+#   descent cannot move its weights; use sigmoid, tanh or ReLU.
+# * **All weights equal at the start** (for example all zero): every hidden unit computes
+#   the same thing and receives the same gradient, so they stay identical forever. Random
+#   initialisation breaks the symmetry. Checked:
+
+# %%
+symmetric = init_mlp([2, 4, 1], hidden_activation="tanh", output_activation="sigmoid")
+for layer in symmetric:
+    layer.W[:] = 0.1  # every unit starts the same
+train_mlp(symmetric, X_xor, y_xor.reshape(-1, 1), learning_rate=2.0, epochs=500)
+assert np.allclose(symmetric[0].W, symmetric[0].W[0])  # still four copies of one unit
+print("hidden weights after training from equal values:\n", np.round(symmetric[0].W, 3))
+
+# %% [markdown]
+# ## Check your understanding
+#
+# 1. A layer maps 784 inputs to 128 units. What are the shapes of $W$ and $b$, and how many
+#    parameters does it have?
+# 2. For a batch $X$ of shape $(64, 784)$, what is the shape of $Z = XW^\top + b$?
+# 3. Why can no number of *linear* layers solve XOR?
+# 4. The universal approximation theorem says one hidden layer is enough. Why do we build
+#    deep networks anyway?
+#
+# <details><summary>Answers</summary>
+#
+# 1. $W$: $(128, 784)$, $b$: $(128,)$; $128 \cdot 784 + 128 = 100\,480$ parameters.
+# 2. $(64, 128)$: one row per example, one column per unit.
+# 3. They collapse into one linear map, whose decision boundary is a single straight line,
+#    and no line separates XOR's classes.
+# 4. "Enough" units may be impractically many, the theorem says nothing about finding the
+#    weights or about generalising, and depth reuses features, so deep networks usually
+#    need far fewer parameters for the same accuracy.
+#
+# </details>
+
+# %%
+assert (128 * 784 + 128) == 100_480  # answer 1
+
+# %% [markdown]
+# ## Summary
+#
+# * A layer computes $z = Wx + b$, $a = \sigma(z)$ with $W$ of shape
+#   $(n_\text{out}, n_\text{in})$; for a batch (one example per row) $Z = XW^\top + b$.
+# * Hidden layers *re-represent* the data; two layers solve XOR by mapping its points to a
+#   space where one line separates them.
+# * Without nonlinear activations, depth is useless: linear layers collapse into one.
+# * One hidden layer can approximate any continuous function on a bounded region, but the
+#   theorem says nothing about how many units, how to find them, or what happens outside.
+# * Width and depth let networks draw more complex decision boundaries.
+#
+# **Practice:** the exercise
+# [02-forward-and-backward-by-hand](exercises/02-forward-and-backward-by-hand.ipynb):
+# compute a forward pass and its gradients with pen, paper and NumPy.
+#
+# **Next:** [03-backpropagation.ipynb](03-backpropagation.ipynb) opens the black box
+# `train_mlp`: how the gradients of every weight are computed.
