@@ -6,8 +6,12 @@ fails *and* that its message points at the mistake (not just "wrong value").
 
 from __future__ import annotations
 
+import types
+
 import numpy as np
 import pytest
+import torch
+from torch import nn
 
 from widgets.activations import sigmoid
 from widgets.checks import (
@@ -23,6 +27,7 @@ from widgets.checks import (
 from widgets.checks import ex01_perceptron as ex01
 from widgets.checks import ex02_by_hand as ex02
 from widgets.checks import ex03_mlp_numpy as ex03
+from widgets.checks import ex05_pytorch_mnist as ex05
 
 
 def assert_fails(report, *phrases):
@@ -395,3 +400,113 @@ def test_ex03_training_rejects_gradient_ascent_and_missing_tanh_derivative():
     assert_fails(
         ex03.train_network(make_trainer(tanh_derivative=False)), "test accuracy", "1 − A1²"
     )
+
+
+# --------------------------------------------------------------------------- exercise 5
+def mlp_builder():
+    return nn.Sequential(nn.Linear(784, 32), nn.ReLU(), nn.Linear(32, 10))
+
+
+def train_loop_reference(model, loader, loss_fn, optimizer, zero_grad=True, train_mode=True):
+    if train_mode:
+        model.train()
+    total, correct, seen = 0.0, 0, 0
+    for inputs, targets in loader:
+        outputs = model(inputs)
+        loss = loss_fn(outputs, targets)
+        if zero_grad:
+            optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total += loss.item() * len(targets)
+        correct += (outputs.argmax(1) == targets).sum().item()
+        seen += len(targets)
+    return total / seen, correct / seen
+
+
+def evaluate_reference(model, loader, eval_mode=True):
+    if eval_mode:
+        model.eval()
+    with torch.no_grad():
+        correct = sum((model(x).argmax(1) == y).sum().item() for x, y in loader)
+    return correct / sum(len(y) for _, y in loader)
+
+
+def test_ex05_accepts_the_reference():
+    assert_passes(ex05.build_model(mlp_builder))
+    assert_passes(ex05.train_one_epoch(train_loop_reference))
+    assert_passes(ex05.evaluate(evaluate_reference))
+
+
+def test_ex05_model_rejects_a_final_softmax_and_missing_activation():
+    assert_fails(
+        ex05.build_model(lambda: nn.Sequential(mlp_builder(), nn.Softmax(dim=1))),
+        "remove the final softmax",
+    )
+    assert_fails(
+        ex05.build_model(lambda: nn.Sequential(nn.Linear(784, 32), nn.Linear(32, 10))),
+        "no activation",
+    )
+    assert_fails(
+        ex05.build_model(lambda: nn.Sequential(nn.Linear(784, 10), nn.ReLU(), nn.Linear(10, 1))),
+        "(7, 10)",
+    )
+
+
+def test_ex05_training_rejects_missing_zero_grad_train_mode_and_unweighted_loss():
+    assert_fails(
+        ex05.train_one_epoch(lambda *args: train_loop_reference(*args, zero_grad=False)),
+        "optimizer.zero_grad()",
+    )
+    assert_fails(
+        ex05.train_one_epoch(lambda *args: train_loop_reference(*args, train_mode=False)),
+        "model.train()",
+    )
+
+    def unweighted(model, loader, loss_fn, optimizer):
+        model.train()
+        losses, correct = [], 0
+        for inputs, targets in loader:
+            outputs = model(inputs)
+            loss = loss_fn(outputs, targets)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+            correct += (outputs.argmax(1) == targets).sum().item()
+        return sum(losses) / len(losses), correct / 50
+
+    assert_fails(ex05.train_one_epoch(unweighted), "plain mean of the batch losses")
+
+
+def test_ex05_evaluation_rejects_dropout_on_and_a_count():
+    assert_fails(
+        ex05.evaluate(lambda m, l: evaluate_reference(m, l, eval_mode=False)), "model.eval()"
+    )
+    assert_fails(ex05.evaluate(lambda m, l: 50 * evaluate_reference(m, l)), "divide by")
+
+
+def test_ex05_full_training_reports_accuracy_and_not_done(capsys):
+    generator = torch.Generator().manual_seed(0)
+    centers = 3 * torch.randn(10, 784, generator=generator)
+    labels = torch.arange(10).repeat(20)
+    images = centers[labels] + torch.randn(200, 784, generator=generator)
+    batches = [(images[i : i + 50], labels[i : i + 50]) for i in range(0, 200, 50)]
+    loaders = types.SimpleNamespace(train=batches, test=batches)
+    assert_passes(
+        ex05.full_training(
+            mlp_builder, train_loop_reference, evaluate_reference, loaders, dataset="mnist"
+        )
+    )
+
+    def unfinished():
+        raise NotImplementedError("Task 1: the model")
+
+    report = ex05.full_training(
+        unfinished, train_loop_reference, evaluate_reference, loaders, dataset="mnist"
+    )
+    assert report.status == NOT_DONE and "Task 1: the model" in report.text
+    never_learns = ex05.full_training(
+        mlp_builder, lambda *a: (1.0, 0.1), evaluate_reference, loaders, dataset="mnist"
+    )
+    assert_fails(never_learns, "below 90%")

@@ -191,7 +191,8 @@ def compare(
             return message + f"\n  → {mistake.explanation}"
     if np.any(want != 0) and np.allclose(have, -want, atol=atol, rtol=rtol):
         return message + "\n  → the sign is flipped: check the order of a subtraction."
-    if np.any(want != 0) and np.any(have != 0):
+    if want.size > 1 and np.any(want != 0) and np.any(have != 0):  # a ratio of two numbers
+        # says nothing; a common ratio across many entries points at a constant factor.
         ratio = have[want != 0] / want[want != 0]
         if np.allclose(ratio, ratio.flat[0], rtol=1e-4) and abs(ratio.flat[0]) > 1e-12:
             factor = ratio.flat[0]
