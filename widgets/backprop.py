@@ -1184,6 +1184,9 @@ def network_caption(network: ScalarNetwork, tape: BackpropTape) -> str:
     return text
 
 
+_CELL_STYLE = "padding:1px 10px;text-align:right"  # Lab's default table padding is roomy
+
+
 def gradient_table(tape: BackpropTape, rows: Sequence[int] | None = None) -> str:
     """HTML table: value, backprop's gradient, the numerical gradient, their relative error."""
     written, _, _ = _current_marks(tape)
@@ -1205,9 +1208,13 @@ def gradient_table(tape: BackpropTape, rows: Sequence[int] | None = None) -> str
             update,
         ]
         style = ' class="current" style="background:#fff3c4"' if i in written else ""
-        body.append(f"<tr{style}>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+        body.append(
+            f"<tr{style}>"
+            + "".join(f'<td style="{_CELL_STYLE}">{html.escape(c)}</td>' for c in cells)
+            + "</tr>"
+        )
     header = "".join(
-        f"<th>{h}</th>"
+        f'<th style="{_CELL_STYLE}">{h}</th>'
         for h in (
             "node",
             "value",
