@@ -10,7 +10,7 @@ import pytest
 import torch
 from torch import nn
 
-from widgets.monitor import TrainingMonitor, split_name
+from widgets.monitor import TrainingMonitor, _sticky, split_name
 from widgets.torch_training import fit
 
 
@@ -332,3 +332,48 @@ def test_bad_settings_are_reported_clearly():
         TrainingMonitor(view="pretty")
     with pytest.raises(ValueError, match="divergence_factor must be above 1"):
         TrainingMonitor(divergence_factor=0.5)
+
+
+# ---------------------------------------------------------------------- blitted drawing
+def test_sticky_ranges_change_only_when_needed():
+    assert _sticky((0.0, 2.0), [0.5, 1.5]) == (0.0, 2.0)  # holds the values: kept
+    assert _sticky((0.0, 2.0), [0.5, 2.5]) == (0.0, 3.0)  # 2.5 is outside: 25 % margins
+    assert _sticky((0.0, 100.0), [1.0, 2.0]) == (0.75, 2.25)  # 100x too wide: zoom in
+    assert _sticky((0.0, 1.0), [0.9, 0.98], bounds=(0.0, 1.0)) == pytest.approx((0.88, 1.0))
+    assert _sticky((1.0, 2.0), [1e-4, 1e-1], log=True) == pytest.approx((10**-4.75, 10**-0.25))
+    assert _sticky((0.0, 1.0), [math.nan]) is None
+
+
+def test_a_blitted_update_looks_exactly_like_a_full_redraw():
+    clock = FakeClock()
+    monitor = widget_monitor(clock, min_interval=0.0)
+    for epoch, loss in enumerate([1.0, 0.8, 0.7, 0.65], start=1):
+        clock.now = float(epoch)
+        monitor.log(epoch=epoch, loss=loss, val_loss=loss + 0.1, acc=0.5 + 0.1 * epoch)
+    blitted = monitor.png()
+    monitor._background = None  # force the slow path: everything drawn from scratch
+    assert monitor.png() == blitted
+
+
+def test_the_background_is_redrawn_only_when_a_range_changes():
+    clock = FakeClock()
+    monitor = widget_monitor(clock, min_interval=0.0)
+    losses = iter([1.0, 0.5, 0.45, 0.42, 0.41, 5.0])
+    full_draws = []
+    for epoch in monitor.range(1, 11):  # the x axis spans epochs 1 to 10 from the start
+        clock.now += 1.0
+        if epoch == 3:  # count the background redraws from here on
+            canvas = monitor._figure.canvas
+
+            def counting_draw(draw=canvas.draw):
+                full_draws.append(monitor.history[-1]["epoch"])
+                draw()
+
+            canvas.draw = counting_draw
+            renders = monitor.render_count
+        monitor.log(epoch=epoch, loss=next(losses))
+        if epoch == 5:  # 0.45, 0.42, 0.41 lie inside the y range set for 1.0 and 0.5
+            assert monitor.render_count == renders + 3 and full_draws == []
+        if epoch == 6:  # far outside: the axis grows, the background is redrawn once
+            assert full_draws == [6]
+            break

@@ -218,6 +218,7 @@ class TrainingMonitor:
         self._watched_steps: dict[str, int] = {}
 
         self._x_unit = "epoch"
+        self._x_span: tuple[float, float] | None = None  # the x range range() will cover
         self.total: int | None = None
         self.completed = 0
         self._position = 0  # the iteration of track()/range() under way, counting from 1
@@ -238,6 +239,9 @@ class TrainingMonitor:
         self._axes: dict[str, object] = {}
         self._flag_lines: dict[str, list] = {}
         self._histogram_artists: dict[tuple[str, str], object] = {}
+        self._animated: list = []  # data artists, painted over the cached background
+        self._background = None  # pixels of everything else, None when it must be redrawn
+        self._step_label = None
         self._png: bytes | None = None
 
         self._widget = None
@@ -253,9 +257,11 @@ class TrainingMonitor:
 
         The x position is ``epoch`` if given, else ``step``, else the number of the call.
         Any names work; ``val_``/``train_``/``test_`` prefixes pair series in one panel.
-        Numbers may be Python or NumPy floats, or one-element tensors.
+        Numbers may be Python or NumPy floats, or one-element tensors; ``None`` values are
+        skipped, so a record without validation numbers can be passed as it is.
         """
         started = self._clock()
+        metrics = {name: value for name, value in metrics.items() if value is not None}
         if not metrics:
             raise ValueError(
                 "monitor.log() got no metrics; pass them by name, e.g. "
@@ -390,8 +396,14 @@ class TrainingMonitor:
 
     # ------------------------------------------------------------------ loops
     def range(self, *args: int) -> Iterator[int]:
-        """Like ``range(...)``, counting the iterations for the progress bar and ETA."""
-        return self.track(range(*args))
+        """Like ``range(...)``, counting the iterations for the progress bar and ETA.
+
+        When the rows are logged with ``epoch=`` these numbers, the x axis spans the whole
+        run from the start, so the curves grow towards a visible end.
+        """
+        numbers = range(*args)
+        self._x_span = (numbers[0], numbers[-1]) if len(numbers) else None
+        return self.track(numbers)
 
     def track(self, iterable: Iterable, total: int | None = None) -> Iterator:
         """Iterate over ``iterable`` with a progress bar and an ETA.
@@ -605,6 +617,7 @@ class TrainingMonitor:
             format="png", value=self._render(), layout=ipywidgets.Layout(max_width="100%")
         )
         self._widget = ipywidgets.VBox([self._status, self._image])
+        self._widget.add_class("nn-training-monitor")  # a handle for browser tests and CSS
         self._last_render = None  # the first logged row is drawn at once
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
@@ -625,13 +638,27 @@ class TrainingMonitor:
         return self._render()
 
     # ------------------------------------------------------------------ drawing
+    # Most of a matplotlib redraw is text: tick labels, titles, legends. They change only
+    # when an axis range changes, so the figure is drawn in two layers. The background
+    # (axes, ticks, labels) is drawn once and kept as pixels; the data (lines, histogram
+    # steps) are "animated" artists painted over a copy of it on every update. Axis
+    # ranges are sticky: they grow with a margin when data leaves them, so the background
+    # is redrawn only a few times per run.
     def _render(self) -> bytes:
         started = self._clock()
-        self._draw_figure()
-        buffer = io.BytesIO()
-        # Fast zlib settings: the picture is replaced a moment later anyway.
-        self._figure.canvas.print_png(buffer, pil_kwargs={"compress_level": 1})
-        self._png = buffer.getvalue()
+        if not self._records and not self.histograms:
+            self._png = _blank_png()  # nothing to draw yet: no need to lay out empty axes
+        else:
+            self._draw_figure()
+            canvas = self._figure.canvas
+            if self._background is None:
+                canvas.draw()  # everything but the animated artists
+                self._background = canvas.copy_from_bbox(self._figure.bbox)
+            else:
+                canvas.restore_region(self._background)
+            for artist in self._animated:
+                artist.axes.draw_artist(artist)
+            self._png = _encode_png(canvas)
         finished = self._clock()
         self.render_count += 1
         self._dirty = False
@@ -647,56 +674,92 @@ class TrainingMonitor:
             panels += (("#weights", names), ("#gradients", names))
         return panels
 
+    def _set_limits(self, axes, which: str, limits: tuple[float, float] | None) -> None:
+        """Change an axis range, and only then mark the background for redrawing."""
+        if limits is None:
+            return
+        getter = axes.get_xlim if which == "x" else axes.get_ylim
+        if tuple(getter()) != limits:
+            (axes.set_xlim if which == "x" else axes.set_ylim)(*limits)
+            self._background = None
+
     def _draw_figure(self) -> None:
         layout = self._panel_layout()
         if self._figure is None or layout != self._layout_key:
             self._build_figure(layout)
         for name, line in self._lines.items():
-            xs, ys = self._series[name]
-            line.set_data(xs, ys)
+            line.set_data(*self._series[name])
         for base, names in layout:
             if base.startswith("#"):
                 continue
             axes = self._axes[base]
-            values = [v for n in names for v in self._series[n][1] if math.isfinite(v)]
-            if base in LEARNING_RATE_NAMES and values and min(values) > 0:
-                scale = "log" if max(values) / min(values) > 20 else "linear"
+            xs = [x for n in names for x in self._series[n][0]]
+            ys = [y for n in names for y in self._series[n][1] if math.isfinite(y)]
+            log = False
+            if base in LEARNING_RATE_NAMES and ys and min(ys) > 0:
+                log = max(ys) / min(ys) > 20
+                scale = "log" if log else "linear"
                 if axes.get_yscale() != scale:
                     axes.set_yscale(scale)
                     axes.yaxis.set_minor_formatter(NullFormatter())  # no labels on minor ticks
-                    if scale == "linear":
+                    if not log:
                         axes.yaxis.set_major_locator(MaxNLocator(4))
-            axes.relim()
-            axes.autoscale_view()
+                    self._background = None
+            self._set_limits(axes, "x", self._x_limits(axes, xs))
+            bounds = (0.0, 1.0) if base in ACCURACY_NAMES else (0.0, None)
+            self._set_limits(axes, "y", _sticky(axes.get_ylim(), ys, log=log, bounds=bounds))
             self._draw_flags(base, names, axes)
         if self.histograms:
-            latest = {entry["name"]: entry for entry in self.histograms}
-            for (panel, name), artist in self._histogram_artists.items():
-                entry = latest[name]
-                kind = "weight" if panel == "#weights" else "grad_log10"
-                artist.set_data(entry[f"{kind}_fractions"], entry[f"{kind}_edges"])
-            for panel in ("#weights", "#gradients"):
-                axes = self._axes[panel]
-                axes.relim()
-                axes.autoscale_view()
-            step = self.histograms[-1]["step"]
-            self._axes["#weights"].set_title(f"weights (backward pass {step})", fontsize=9, y=1.0)
+            self._draw_histograms()
         heading = self.title or ""
         if self.stopped_reason:
             heading = f"{heading} — {self.stopped_reason}" if heading else self.stopped_reason
-        self._figure.suptitle(
-            heading, fontsize=10, color="#d35400" if self.stopped_reason else "black"
-        )
+        if self._figure.get_suptitle() != heading:
+            color = "#d35400" if self.stopped_reason else "black"
+            self._figure.suptitle(heading, fontsize=10, color=color)
+            self._background = None
+
+    def _x_limits(self, axes, xs: list[float]) -> tuple[float, float] | None:
+        if not xs:
+            return None
+        low, high = min(xs), max(xs)
+        span = self._x_span if self._x_unit == "epoch" else None
+        if span is not None:  # range() told us where the run ends
+            low, high = min(low, span[0]), max(high, span[1])
+            pad = 0.05 * (high - low) or 0.5
+            return low - pad, high + pad
+        current_low, current_high = axes.get_xlim()
+        if low >= current_low and high <= current_high:
+            return current_low, current_high
+        # Room for as many rows again: the range doubles, so it is redrawn O(log n) times.
+        pad = 0.05 * (high - low) or 0.5
+        return low - pad, high + max(high - low, 1.0)
+
+    def _draw_histograms(self) -> None:
+        latest = {entry["name"]: entry for entry in self.histograms}
+        for panel, kind in (("#weights", "weight"), ("#gradients", "grad_log10")):
+            edges, tops = [], []
+            for (artist_panel, name), artist in self._histogram_artists.items():
+                if artist_panel != panel:
+                    continue
+                entry = latest[name]
+                artist.set_data(entry[f"{kind}_fractions"], entry[f"{kind}_edges"])
+                edges += [entry[f"{kind}_edges"][0], entry[f"{kind}_edges"][-1]]
+                tops.append(float(np.max(entry[f"{kind}_fractions"])))
+            axes = self._axes[panel]
+            self._set_limits(axes, "x", _sticky(axes.get_xlim(), edges, margin=0.1))
+            self._set_limits(axes, "y", _sticky(axes.get_ylim(), [0.0, *tops], bounds=(0, None)))
+        self._step_label.set_text(f"backward pass {self.histograms[-1]['step']}")
 
     def _draw_flags(self, base: str, names: tuple, axes) -> None:
         flags = [flag for flag in self.flags if flag.name in names]
         drawn = self._flag_lines.setdefault(base, [])
         for flag in flags[len(drawn) :]:
             drawn.append(axes.axvline(flag.x, color="#c0392b", linestyle="--", linewidth=1))
-        if flags:
             axes.set_title(
                 f"{_panel_title(base)} — ⚠ diverging", fontsize=9, color="#c0392b", y=1.0
             )
+            self._background = None
 
     def _build_figure(self, layout: tuple) -> None:
         count = max(1, len(layout))
@@ -709,9 +772,16 @@ class TrainingMonitor:
         figure.clear()
         figure.set_size_inches(self._figure_width, 2.6 * rows + 0.3)
         figure.subplots_adjust(
-            left=0.07, right=0.98, bottom=0.16 / rows, top=1 - 0.25 / rows, wspace=0.3, hspace=0.5
+            left=0.07,
+            right=0.98,
+            bottom=0.16 / rows,
+            top=1 - 0.25 / rows,
+            wspace=0.3,
+            hspace=0.5,
         )
         self._lines, self._axes, self._flag_lines, self._histogram_artists = {}, {}, {}, {}
+        self._animated = []
+        self._background = None
         styles = {"train": "-", "val": "--", "test": ":"}
         for index in range(rows * columns):
             axes = figure.add_subplot(rows, columns, index + 1)
@@ -720,6 +790,7 @@ class TrainingMonitor:
                 continue
             base, names = layout[index]
             self._axes[base] = axes
+            axes.set_autoscale_on(False)  # ranges are set by _sticky, not by matplotlib
             axes.grid(alpha=0.3)
             axes.tick_params(labelsize=8)
             # Few tick labels: laying out text is most of a redraw's cost.
@@ -728,27 +799,105 @@ class TrainingMonitor:
             if base.startswith("#"):
                 title = "weights" if base == "#weights" else "gradients (log10 |g|)"
                 axes.set_title(title, fontsize=9, y=1.0)
+                axes.xaxis.set_major_locator(MaxNLocator(5))
                 kind = "weight" if base == "#weights" else "grad_log10"
                 for name in names:
                     entry = next(e for e in self.histograms if e["name"] == name)
-                    self._histogram_artists[(base, name)] = axes.stairs(
-                        entry[f"{kind}_fractions"], entry[f"{kind}_edges"], label=name
+                    artist = axes.stairs(
+                        entry[f"{kind}_fractions"],
+                        entry[f"{kind}_edges"],
+                        label=name,
+                        animated=True,
                     )
+                    self._histogram_artists[(base, name)] = artist
+                    self._animated.append(artist)
                 axes.legend(fontsize=7, loc="upper right")
+                if base == "#weights":
+                    self._step_label = axes.text(
+                        0.03, 0.92, "", transform=axes.transAxes, fontsize=7, animated=True
+                    )
+                    self._animated.append(self._step_label)
                 continue
             # An explicit y skips matplotlib's title placement search on every draw.
             axes.set_title(f"{_panel_title(base)} per {self._x_unit}", fontsize=9, y=1.0)
             for name in names:
                 role = split_name(name)[1]
-                (self._lines[name],) = axes.plot(
-                    [], [], styles[role], marker=".", markersize=4, label=name
+                (line,) = axes.plot(
+                    [], [], styles[role], marker=".", markersize=4, label=name, animated=True
                 )
+                self._lines[name] = line
+                self._animated.append(line)
             if base in ACCURACY_NAMES:
-                axes.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+                axes.yaxis.set_major_formatter(PercentFormatter(1.0))
             if len(names) > 1:  # a fixed corner: loc="best" costs a search on every draw
                 corner = "lower right" if base in ACCURACY_NAMES else "upper right"
                 axes.legend(fontsize=8, loc=corner)
         self._layout_key = layout
+
+
+def _sticky(
+    current: tuple[float, float],
+    values: list[float],
+    *,
+    log: bool = False,
+    margin: float = 0.25,
+    bounds: tuple[float | None, float | None] = (None, None),
+) -> tuple[float, float] | None:
+    """An axis range for ``values`` that changes rarely.
+
+    The current range is kept while it holds every value and is not more than four
+    times wider than they need; otherwise the values' range plus ``margin`` of it on
+    each side is returned (clipped to ``bounds`` when the values lie inside them).
+    """
+    finite = [v for v in values if math.isfinite(v) and (v > 0 or not log)]
+    if not finite:
+        return None
+    low, high = min(finite), max(finite)
+    if log:
+        low, high = math.log10(low), math.log10(high)
+        current = tuple(math.log10(c) if c > 0 else -math.inf for c in current)
+    span = high - low
+    holds = current[0] <= low and high <= current[1]
+    if holds and (current[1] - current[0]) <= 4 * max(span, 1e-12):
+        result = current
+    else:
+        pad = margin * span or 0.05 * abs(high) or 0.5
+        result = (low - pad, high + pad)
+        lower, upper = bounds
+        if not log and lower is not None and low >= lower:
+            result = (max(result[0], lower), result[1])
+        if not log and upper is not None and high <= upper:
+            result = (result[0], min(result[1], upper))
+    if log:
+        result = (10 ** result[0], 10 ** result[1])
+    return tuple(float(v) for v in result)
+
+
+def _encode_png(canvas: FigureCanvasAgg) -> bytes:
+    """The canvas's pixels as PNG, without drawing again (``print_png`` would)."""
+    from PIL import Image
+
+    width, height = canvas.get_width_height()
+    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    buffer = io.BytesIO()
+    # RGB and fast zlib settings: the picture is replaced a moment later anyway.
+    image.convert("RGB").save(buffer, format="png", compress_level=1)
+    return buffer.getvalue()
+
+
+_BLANK_PNG: bytes | None = None
+
+
+def _blank_png() -> bytes:
+    """A small white picture for a monitor with nothing to show yet."""
+    global _BLANK_PNG
+    if _BLANK_PNG is None:
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.new("RGB", (8, 8), "white").save(buffer, format="png")
+        _BLANK_PNG = buffer.getvalue()
+    return _BLANK_PNG
 
 
 def _in_jupyter_kernel() -> bool:
