@@ -424,7 +424,7 @@ assert accuracy["spirals", (16, 16)] >= 0.97
 
 # %% [markdown]
 # These are *training* accuracies: a network that winds around every point may not do as
-# well on new points. Lesson 6 measures that gap with separate test data.
+# well on new points. Later lessons measure that gap with separate test data.
 #
 # ## Common mistakes
 #

@@ -450,7 +450,7 @@ print("η = 2 solves XOR in 3000 steps; η = 0.2 is still on the plateau")
 # %% [markdown]
 # The long flat start is a **plateau**: the sigmoids begin in a region where the loss
 # barely changes, so the gradients are tiny. A smaller $\eta$ takes proportionally longer
-# to escape. Too large an $\eta$ overshoots instead (lesson 5 explores this trade-off).
+# to escape. Too large an $\eta$ overshoots instead; later lessons explore this trade-off.
 #
 # ## 6. Gradient checking
 #
@@ -532,7 +532,7 @@ assert best[1e-6] < best[1e-1] / 100 and best[1e-6] < best[1e-12]
 #
 # ## 7. Agreement with PyTorch autograd
 #
-# PyTorch computes gradients with the same algorithm (lesson 5 uses it for everything).
+# PyTorch computes gradients with the same algorithm (the PyTorch lessons rely on it).
 # On a batch, with a deeper network, our hand-written backward and PyTorch agree:
 
 # %%
