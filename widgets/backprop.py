@@ -391,6 +391,7 @@ class BackpropTape:
             )
             text = f"{self.names[i]} = {self.formula(i)} = {numbers} = {format_number(values[i])}"
             steps.append(Step(FORWARD, i, None, values[i], text, node.stage))
+        self.forward_values: list[float] = values  # every node's value after the forward pass
 
         grads: list[float | None] = [None] * len(self.nodes)
         out = self.index[id(self.output)]
@@ -415,7 +416,7 @@ class BackpropTape:
             locals_ = OPERATIONS[node.op].local_gradients(inputs, node.constant, values[i])
             for parent, local in zip(node.parents, locals_, strict=True):
                 j = self.index[id(parent)]
-                upstream = grads[i] if grads[i] is not None else 0.0
+                upstream = grads[i]  # complete: every consumer of node i came before it
                 contribution = upstream * local
                 before = grads[j]
                 after = contribution if before is None else before + contribution
@@ -436,7 +437,7 @@ class BackpropTape:
 
         for i, node in enumerate(self.nodes):
             if node.parameter:
-                gradient = grads[i] or 0.0
+                gradient = grads[i]
                 after = node.data - self.learning_rate * gradient
                 text = (
                     f"{self.names[i]} ← {self.names[i]} − η·∂L/∂{self.names[i]} = "
@@ -463,18 +464,11 @@ class BackpropTape:
     def _numerical_gradients(self, epsilon: float) -> list[float]:
         """∂output/∂node by central differences, nudging each node's value in turn."""
         gradients = []
-        for i, node in enumerate(self.nodes):
-            value = node.data if node.is_leaf else self.steps_value(i)
+        for i, value in enumerate(self.forward_values):
             plus = self._evaluate({i: value + epsilon})
             minus = self._evaluate({i: value - epsilon})
             gradients.append((plus - minus) / (2 * epsilon))
         return gradients
-
-    def steps_value(self, i: int) -> float:
-        """The value node ``i`` gets in the recorded forward pass."""
-        if self.nodes[i].is_leaf:
-            return self.nodes[i].data
-        return next(s.after for s in self.steps if s.phase == FORWARD and s.node == i)
 
     def _grad_final_positions(self) -> list[int | None]:
         """For each node, the position after which its gradient is complete."""
@@ -1233,12 +1227,6 @@ def gradient_table(tape: BackpropTape, rows: Sequence[int] | None = None) -> str
 # --------------------------------------------------------------------------- the widget
 
 
-def _import_widgets():
-    import ipywidgets
-
-    return ipywidgets
-
-
 class BackpropStepper:
     """Step through forward pass, backward pass and weight update, one click at a time.
 
@@ -1332,7 +1320,8 @@ class BackpropStepper:
         return self._widget
 
     def _build_widget(self):
-        widgets = _import_widgets()
+        import ipywidgets as widgets  # only the view needs it; the model runs without
+
         self._caption = widgets.HTML(layout=widgets.Layout(min_height="3em"))
         self._graph = widgets.HTML()
         self._table = widgets.HTML()
