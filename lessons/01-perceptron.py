@@ -271,11 +271,11 @@ for index, (x, target) in enumerate(zip(X_and, y_and, strict=True), start=1):
 # %%
 and_model = Perceptron(X_and, y_and)
 and_model.epoch()
-assert and_model._parameters() == (w[0], w[1], b)
+assert and_model.parameters() == (w[0], w[1], b)
 status = and_model.train()
 print(status.message)
 print("mistakes per epoch:", and_model.mistakes_per_epoch)
-print("final weights (w1, w2, b):", and_model._parameters())
+print("final weights (w1, w2, b):", and_model.parameters())
 assert status.state == "converged" and status.epochs == 5
 
 # %% [markdown]
@@ -301,10 +301,10 @@ order = np.random.default_rng(0).permutation(len(X_blobs))
 X_blobs, y_blobs = X_blobs[order], y_blobs[order]
 
 blob_model = Perceptron(X_blobs, y_blobs)
-snapshots = {0: blob_model._parameters()}  # weights after each epoch, for the figure
+snapshots = {0: blob_model.parameters()}  # weights after each epoch, for the figure
 while blob_model.status.state == "training":
     blob_model.epoch()
-    snapshots[blob_model.epochs] = blob_model._parameters()
+    snapshots[blob_model.epochs] = blob_model.parameters()
 print(blob_model.status.message)
 print("mistakes per epoch:", blob_model.mistakes_per_epoch)
 
@@ -417,7 +417,7 @@ for ax, gate in zip(axes, ["AND", "OR", "NAND", "XOR"], strict=True):
     PerceptronPlot(ax, legend=gate == "AND").update(model)
     ax.set_title(f"{gate}: {status.state}, {status.errors} errors")
     print(f"{gate:4s} {status.state:9s} after {status.epochs} epochs, "
-          f"weights {model._parameters()}")
+          f"weights {model.parameters()}")
 plt.show()
 assert all(gate_models[gate].status.state == "converged" for gate in ["AND", "OR", "NAND"])
 assert all(gate_models[gate].epochs <= 5 for gate in ["AND", "OR", "NAND"])

@@ -82,7 +82,7 @@ def test_linearly_separable_gates_converge_within_the_stated_epochs(gate, epochs
     assert status.state == "converged"
     assert status.epochs <= epochs
     assert status.errors == 0 and model.predict().tolist() == y.tolist()
-    assert model._parameters() == reference_training(X, y, 1.0, status.epochs)
+    assert model.parameters() == reference_training(X, y, 1.0, status.epochs)
 
 
 def test_model_matches_an_independent_implementation_on_blobs():
@@ -90,7 +90,7 @@ def test_model_matches_an_independent_implementation_on_blobs():
     model = Perceptron(X, y, learning_rate=0.3)
     for _ in range(4):
         model.epoch()
-    np.testing.assert_allclose(model._parameters(), reference_training(X, y, 0.3, 4), atol=1e-12)
+    np.testing.assert_allclose(model.parameters(), reference_training(X, y, 0.3, 4), atol=1e-12)
 
 
 def test_blobs_converge_within_novikoffs_mistake_bound():
@@ -155,14 +155,14 @@ def test_non_separable_moons_hit_the_epoch_cap():
 def test_reset_returns_to_where_the_run_started_and_set_weights_starts_a_run():
     model = Perceptron(*make_gate("AND"), weights=(0.5, -0.5), bias=0.25)
     model.epoch()
-    assert model._parameters() != (0.5, -0.5, 0.25)
+    assert model.parameters() != (0.5, -0.5, 0.25)
     model.reset()
-    assert model._parameters() == (0.5, -0.5, 0.25)
+    assert model.parameters() == (0.5, -0.5, 0.25)
     assert (model.steps, model.epochs, model.position, model.last_step) == (0, 0, 0, None)
     model.set_weights(1, 1, -1.5)
     model.step()
     model.reset()
-    assert model._parameters() == (1.0, 1.0, -1.5)
+    assert model.parameters() == (1.0, 1.0, -1.5)
     assert model.status.state == "converged"
     assert "already separate" in model.status.message
 
@@ -202,7 +202,7 @@ def test_bad_settings_get_a_clear_message():
         model.learning_rate = 0
     with pytest.raises(ValueError, match="unknown activation 'softmax'"):
         model.activation = "softmax"
-    assert model._parameters() == (0.0, 0.0, 0.0)  # a refused setting changes nothing
+    assert model.parameters() == (0.0, 0.0, 0.0)  # a refused setting changes nothing
 
 
 # --------------------------------------------------------------------------- the plot
@@ -234,7 +234,7 @@ def test_weight_sliders_set_the_model_and_redraw(playground):
     playground.w1_slider.value = 1.0
     playground.w2_slider.value = 1.0
     playground.b_slider.value = -1.5
-    assert playground.model._parameters() == (1.0, 1.0, -1.5)
+    assert playground.model.parameters() == (1.0, 1.0, -1.5)
     assert playground.image.value == playground.png != before_png
     assert playground.status.value != before_status
     assert "converged" in playground.status.value and "errors 0 of 4" in playground.status.value
@@ -253,7 +253,7 @@ def test_step_button_runs_one_step_and_shows_the_arithmetic(playground):
     model = playground.model
     assert model.steps == 1 and model.last_step.index == 0
     # AND, zero weights: z = 0 so ŷ = 1 but y = 0, hence Δw = (−0, −0) and Δb = −1.
-    assert model._parameters() == (0.0, 0.0, -1.0)
+    assert model.parameters() == (0.0, 0.0, -1.0)
     assert "ŷ = step(0) = 1" in playground.status.value
     assert "Δb = −1" in playground.status.value
     assert playground.b_slider.value == -1.0  # the sliders follow the model
@@ -267,7 +267,7 @@ def test_epoch_and_reset_buttons_drive_the_model(playground):
     assert playground.model.epochs == 2
     playground.reset_button.click()
     assert playground.model.epochs == 0
-    assert playground.model._parameters() == (0.5, 0.0, 0.0)
+    assert playground.model.parameters() == (0.5, 0.0, 0.0)
     assert playground.w1_slider.value == 0.5
 
 
@@ -298,7 +298,7 @@ def test_learning_rate_activation_and_data_controls(playground):
     assert playground.model.y.tolist() == [0, 1, 1, 0]
     playground.data_dropdown.value = "blobs"
     assert len(playground.model.X) == 40
-    assert playground.model._parameters() == (2.0, 0.0, 0.0)  # a fresh run, same start
+    assert playground.model.parameters() == (2.0, 0.0, 0.0)  # a fresh run, same start
 
 
 def test_sliders_widen_instead_of_clamping_trained_weights():

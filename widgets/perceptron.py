@@ -218,7 +218,7 @@ class Perceptron:
         self.steps = 0
         self.last_step: StepRecord | None = None
         self.mistakes_per_epoch: list[int] = []
-        self.epoch_start_weights = [self._parameters()]  # (w1, w2, b) when each epoch began
+        self.epoch_start_weights = [self.parameters()]  # (w1, w2, b) when each epoch began
         self._mistakes_this_epoch = 0
         self._epoch_start_keys = {self._cycle_key(): 0}
         self.cycle: tuple[int, int] | None = None
@@ -285,13 +285,14 @@ class Perceptron:
             self.epoch()
         return self.status
 
-    def _parameters(self) -> tuple[float, float, float]:
+    def parameters(self) -> tuple[float, float, float]:
+        """(w1, w2, b) as plain floats: what the playground shows and the lesson prints."""
         return (float(self.weights[0]), float(self.weights[1]), float(self.bias))
 
     def _cycle_key(self) -> tuple[float, ...]:
         # In units of η every update is a sum of ±x, so rounding there ignores the last
         # bits that float addition leaves behind without merging genuinely different weights.
-        scaled = np.array(self._parameters()) / self.learning_rate
+        scaled = np.array(self.parameters()) / self.learning_rate
         return tuple(np.round(scaled, 6) + 0.0)
 
     def _finish_epoch(self) -> None:
@@ -299,7 +300,7 @@ class Perceptron:
         self.epochs += 1
         self.mistakes_per_epoch.append(self._mistakes_this_epoch)
         self._mistakes_this_epoch = 0
-        self.epoch_start_weights.append(self._parameters())
+        self.epoch_start_weights.append(self.parameters())
         key = self._cycle_key()
         earlier = self._epoch_start_keys.get(key)
         # Same weights at the start of two epochs, fixed sample order: the rule repeats
@@ -806,7 +807,7 @@ class PerceptronPlayground:
             with self.w1_slider.hold_sync(), self.w2_slider.hold_sync(), self.b_slider.hold_sync():
                 for control, value in zip(
                     (self.w1_slider, self.w2_slider, self.b_slider),
-                    model._parameters(),
+                    model.parameters(),
                     strict=True,
                 ):
                     if abs(value) > control.max:  # keep training's weights visible, unclamped
@@ -835,7 +836,7 @@ class PerceptronPlayground:
     def status_html(self, show_last_step: bool = True) -> str:
         """The status panel: progress, the last step's arithmetic, and the verdict."""
         model, status = self.model, self.model.status
-        w1, w2, b = model._parameters()
+        w1, w2, b = model.parameters()
         n = len(model.X)
         lines = [
             f"<b>{html.escape(self.data_dropdown.value)}</b> · epoch {model.epochs + 1}, "
@@ -861,7 +862,7 @@ class PerceptronPlayground:
         return "<div class='perceptron-status'>" + "<br>".join(lines) + "</div>"
 
     def __repr__(self) -> str:
-        w1, w2, b = self.model._parameters()
+        w1, w2, b = self.model.parameters()
         return (
             f"PerceptronPlayground(data={self.data_dropdown.value!r}, "
             f"w1={w1:.3g}, w2={w2:.3g}, b={b:.3g})"
