@@ -27,6 +27,7 @@ from widgets.checks import (
 from widgets.checks import ex01_perceptron as ex01
 from widgets.checks import ex02_by_hand as ex02
 from widgets.checks import ex03_mlp_numpy as ex03
+from widgets.checks import ex04_regularisation as ex04
 from widgets.checks import ex05_pytorch_mnist as ex05
 
 
@@ -510,3 +511,77 @@ def test_ex05_full_training_reports_accuracy_and_not_done(capsys):
         mlp_builder, lambda *a: (1.0, 0.1), evaluate_reference, loaders, dataset="mnist"
     )
     assert_fails(never_learns, "below 90%")
+
+
+# --------------------------------------------------------------------------- exercise 4
+def dropout_reference(x, p, rng, training, scale=True, keep_probability=False):
+    if not training:
+        return x, np.ones_like(x)
+    uniform = rng.random(x.shape)
+    kept = uniform < p if keep_probability else uniform >= p
+    mask = kept / (1 - p) if scale else kept.astype(float)
+    return x * mask, mask
+
+
+def sgd_reference(params, grads, learning_rate, weight_decay, decay_sign=1.0):
+    for param, grad in zip(params, grads, strict=True):
+        param -= learning_rate * (grad + decay_sign * weight_decay * param)
+
+
+def test_ex04_accepts_the_reference():
+    assert_passes(ex04.dropout_forward(dropout_reference))
+    assert_passes(ex04.dropout_backward(lambda grad, mask: grad * mask))
+    assert_passes(ex04.sgd_step(sgd_reference))
+    assert_passes(ex04.regularisation(lambda: {"weight_decay": 1e-2, "dropout": 0.0}, plot=False))
+
+
+def test_ex04_dropout_rejects_missing_scaling_swapped_p_and_global_random():
+    assert_fails(ex04.dropout_forward(lambda *a: dropout_reference(*a, scale=False)), "not scaled")
+    assert_fails(
+        ex04.dropout_forward(lambda *a: dropout_reference(*a, keep_probability=True)),
+        "probability of *dropping*",
+    )
+
+    def global_random(x, p, rng, training):
+        return dropout_reference(x, p, np.random.default_rng(), training)
+
+    assert_fails(ex04.dropout_forward(global_random), "from the `rng` argument")
+
+    def scales_in_evaluation(x, p, rng, training):
+        return (x * (1 - p), None) if not training else dropout_reference(x, p, rng, training)
+
+    assert_fails(ex04.dropout_forward(scales_in_evaluation), "identity")
+
+
+def test_ex04_dropout_backward_rejects_ignoring_or_binarising_the_mask():
+    assert_fails(ex04.dropout_backward(lambda grad, mask: grad), "multiply by the mask")
+    assert_fails(
+        ex04.dropout_backward(lambda grad, mask: grad * (mask != 0)), "not by a 0/1 version"
+    )
+
+
+def test_ex04_sgd_rejects_wrong_decay_sign_new_arrays_and_touched_gradients():
+    assert_fails(ex04.sgd_step(lambda *a: sgd_reference(*a, decay_sign=-1.0)), "wrong sign")
+
+    def new_arrays(params, grads, learning_rate, weight_decay):
+        params = [
+            p - learning_rate * (g + weight_decay * p) for p, g in zip(params, grads, strict=True)
+        ]
+
+    def decays_gradients(params, grads, learning_rate, weight_decay):
+        for param, grad in zip(params, grads, strict=True):
+            grad += weight_decay * param
+            param -= learning_rate * grad
+
+    assert_fails(ex04.sgd_step(new_arrays), "in place")
+    assert_fails(ex04.sgd_step(decays_gradients), "changed the gradients")
+
+
+def test_ex04_regularisation_rejects_none_too_little_and_too_much():
+    def chosen(decay, dropout=0.0):
+        return lambda: {"weight_decay": decay, "dropout": dropout}
+
+    assert_fails(ex04.regularisation(chosen(0.0), plot=False), "no regularisation")
+    assert_fails(ex04.regularisation(chosen(1e-4), plot=False), "still overfits")
+    assert_fails(ex04.regularisation(chosen(0.3), plot=False), "underfits")
+    assert_fails(ex04.regularisation(lambda: (0.1, 0.0), plot=False), "a dict")
