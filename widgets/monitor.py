@@ -15,8 +15,9 @@ kernel, but the kernel can send to the browser. The monitor keeps one matplotlib
 figure (Agg, never pyplot), updates its lines with ``set_data``, encodes it as PNG and
 assigns the bytes to an ``ipywidgets.Image``; the browser swaps the picture in place,
 without ``clear_output`` and without flicker. Redraws are throttled by time: at most
-one every ``min_interval`` seconds (0.2 s), and rarely enough that drawing costs at most
-``max_overhead`` (2.5 %) of the run. The clock is injectable, so tests can count renders.
+one every ``min_interval`` seconds (0.2 s), and only while the monitor's own time stays
+within ``max_overhead`` (2 %) of the time since training started. The clock is
+injectable, so tests can count renders.
 
 Series are paired by name: ``loss``/``val_loss`` (also ``train_``, ``valid_``, ``test_``
 prefixes) share a panel; ``acc``/``accuracy`` get a percentage panel, ``lr`` a
@@ -32,6 +33,7 @@ the monitor's display always carries a PNG, so static pages show the final figur
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import io
 import math
@@ -56,6 +58,7 @@ ACCURACY_NAMES = {"acc", "accuracy"}
 LEARNING_RATE_NAMES = {"lr", "learning_rate"}
 X_KEYS = ("epoch", "step")
 PANELS_PER_ROW = 3
+HISTOGRAM_SAMPLE = 8192  # values per parameter in a histogram, at most about this many
 TEXT_PLAIN = "TrainingMonitor (training curves; a live picture in Jupyter)"
 
 
@@ -147,8 +150,10 @@ class TrainingMonitor:
     min_interval:
         Seconds between two redraws at least; updates in between are drawn later.
     max_overhead:
-        Fraction of the run the drawing may cost: after a redraw that took ``d``
-        seconds the next waits at least ``d / max_overhead``.
+        Fraction of the run the monitor may cost. A redraw happens only when the time
+        spent in the monitor so far, plus two redraws (this one and one kept in reserve
+        for the final picture), fits in this fraction of the time since the start. The
+        first row is drawn at once, whatever it costs.
     divergence_factor:
         A training loss above ``divergence_factor`` times its best value so far is
         flagged (NaN and inf always are).
@@ -171,7 +176,7 @@ class TrainingMonitor:
         *,
         view: str = "auto",
         min_interval: float = 0.2,
-        max_overhead: float = 0.025,
+        max_overhead: float = 0.02,
         divergence_factor: float = 5.0,
         stop_on_divergence: bool = False,
         reraise_interrupt: bool = False,
@@ -228,8 +233,9 @@ class TrainingMonitor:
         # drawing state
         self.render_count = 0
         self.seconds_inside = 0.0  # time spent in the monitor's own code (for the benchmark)
+        self._timing = False
         self._last_render: float | None = None
-        self._next_interval = min_interval
+        self._render_cost = 0.0  # seconds the last redraw took: the next one's estimate
         self._last_status: float | None = None
         self._last_text: float | None = None
         self._dirty = False
@@ -260,7 +266,10 @@ class TrainingMonitor:
         Numbers may be Python or NumPy floats, or one-element tensors; ``None`` values are
         skipped, so a record without validation numbers can be passed as it is.
         """
-        started = self._clock()
+        with self._own_time():
+            self._log(epoch, step, metrics)
+
+    def _log(self, epoch, step, metrics: dict) -> None:
         metrics = {name: value for name, value in metrics.items() if value is not None}
         if not metrics:
             raise ValueError(
@@ -284,8 +293,21 @@ class TrainingMonitor:
             self._check_divergence(name, x, number)
         self._records.append(record)
         self._dirty = True
-        self._update_views(started)
-        self.seconds_inside += self._clock() - started
+        self._update_views(self._clock())
+
+    @contextlib.contextmanager
+    def _own_time(self):
+        """Add the time spent in the block to :attr:`seconds_inside` (once when nested)."""
+        if self._timing:
+            yield
+            return
+        self._timing = True
+        started = self._clock()
+        try:
+            yield
+        finally:
+            self.seconds_inside += self._clock() - started
+            self._timing = False
 
     def _check_divergence(self, name: str, x: float, value: float) -> None:
         base, role = split_name(name)
@@ -422,10 +444,9 @@ class TrainingMonitor:
                 self._stop_because("diverged")
                 break
             yield item
-            started = self._clock()
-            self.completed += 1
-            self._update_views(started)
-            self.seconds_inside += self._clock() - started
+            with self._own_time():
+                self.completed += 1
+                self._update_views(self._clock())
         else:
             if self.should_stop:
                 self._stop_because("diverged")
@@ -457,6 +478,10 @@ class TrainingMonitor:
         self.unwatch()
         if self.view == "none":
             return
+        with self._own_time():
+            self._show_final()
+
+    def _show_final(self) -> None:
         if self.view == "widget":
             png = self._render()
             with self._widget.hold_sync():
@@ -508,13 +533,15 @@ class TrainingMonitor:
     def _sample_histogram(self, name: str, step: int, parameter) -> None:
         import torch
 
-        started = self._clock()
-        with torch.no_grad():
-            weights = parameter.detach().float().flatten()
+        with self._own_time(), torch.no_grad():
+            # A histogram of 30 bins needs no more than a few thousand values: an evenly
+            # strided sample keeps sampling cheap for large layers.
+            stride = max(1, parameter.numel() // HISTOGRAM_SAMPLE)
+            weights = parameter.detach().flatten()[::stride].float()
             # Gradients span many orders of magnitude: their log10 shows vanishing or
             # exploding gradients as a shift left or right. Exact zeros (dead units) have
             # no logarithm; their share is kept separately.
-            gradient = parameter.grad.detach().float().abs().flatten()
+            gradient = parameter.grad.detach().flatten()[::stride].float().abs()
             nonzero = gradient[gradient > 0]
             entry = {
                 "step": step,
@@ -533,7 +560,6 @@ class TrainingMonitor:
                 entry[f"{kind}_edges"] = np.linspace(low, high, 31)
         self.histograms.append(entry)
         self._dirty = True
-        self.seconds_inside += self._clock() - started
 
     # ------------------------------------------------------------------ views
     def _start(self) -> None:
@@ -546,7 +572,9 @@ class TrainingMonitor:
 
     def _update_views(self, now: float) -> None:
         if self.view == "widget":
-            due = self._last_render is None or now - self._last_render >= self._next_interval
+            due = self._last_render is None or (
+                now - self._last_render >= self.min_interval and self._within_budget(now)
+            )
             if due and self._dirty:
                 png = self._render()
                 with self._widget.hold_sync():
@@ -561,6 +589,10 @@ class TrainingMonitor:
                 print(self._status_text())
                 self._last_text = now
                 self._dirty = False
+
+    def _within_budget(self, now: float) -> bool:
+        elapsed = now - (self._started_at if self._started_at is not None else now)
+        return self.seconds_inside + 2 * self._render_cost <= self.max_overhead * elapsed
 
     def _progress(self) -> tuple[str, str]:
         """("3/10", "elapsed 00:04 · ETA 00:09") for the status line."""
@@ -645,6 +677,10 @@ class TrainingMonitor:
     # ranges are sticky: they grow with a margin when data leaves them, so the background
     # is redrawn only a few times per run.
     def _render(self) -> bytes:
+        with self._own_time():
+            return self._render_now()
+
+    def _render_now(self) -> bytes:
         started = self._clock()
         if not self._records and not self.histograms:
             self._png = _blank_png()  # nothing to draw yet: no need to lay out empty axes
@@ -663,8 +699,7 @@ class TrainingMonitor:
         self.render_count += 1
         self._dirty = False
         self._last_render = finished
-        self._next_interval = max(self.min_interval, (finished - started) / self.max_overhead)
-        self.seconds_inside += finished - started
+        self._render_cost = finished - started
         return self._png
 
     def _panel_layout(self) -> tuple:
@@ -840,7 +875,7 @@ def _sticky(
     values: list[float],
     *,
     log: bool = False,
-    margin: float = 0.25,
+    margin: float = 0.4,
     bounds: tuple[float | None, float | None] = (None, None),
 ) -> tuple[float, float] | None:
     """An axis range for ``values`` that changes rarely.
