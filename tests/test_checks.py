@@ -29,6 +29,7 @@ from widgets.checks import ex02_by_hand as ex02
 from widgets.checks import ex03_mlp_numpy as ex03
 from widgets.checks import ex04_regularisation as ex04
 from widgets.checks import ex05_pytorch_mnist as ex05
+from widgets.checks import ex06_advanced_pytorch as ex06
 
 
 def assert_fails(report, *phrases):
@@ -585,3 +586,95 @@ def test_ex04_regularisation_rejects_none_too_little_and_too_much():
     assert_fails(ex04.regularisation(chosen(1e-4), plot=False), "still overfits")
     assert_fails(ex04.regularisation(chosen(0.3), plot=False), "underfits")
     assert_fails(ex04.regularisation(lambda: (0.1, 0.0), plot=False), "a dict")
+
+
+# --------------------------------------------------------------------------- exercise 6
+def make_image_dataset(sort_classes=True, scale=True):
+    class Images(torch.utils.data.Dataset):
+        def __init__(self, root, transform=None):
+            folders = sorted(p.name for p in root.iterdir() if p.is_dir())
+            # Unsorted: the order the folders were created in, as some file systems list them.
+            self.classes = folders if sort_classes else list(ex06._CLASSES)
+            self.samples = [
+                (path, label)
+                for label, name in enumerate(self.classes)
+                for path in sorted((root / name).glob("*.png"))
+            ]
+            self.transform = transform
+
+        def __len__(self):
+            return len(self.samples)
+
+        def __getitem__(self, index):
+            from PIL import Image
+
+            path, label = self.samples[index]
+            image = Image.open(path).convert("L")
+            if self.transform is not None:
+                return self.transform(image), label
+            array = np.asarray(image, dtype=np.float32) / (255 if scale else 1)
+            return torch.from_numpy(array)[None], label
+
+    return Images
+
+
+def save_reference(path, model, optimizer, epoch, with_optimizer=True):
+    state = {"model": model.state_dict(), "epoch": epoch}
+    if with_optimizer:
+        state["optimizer"] = optimizer.state_dict()
+    torch.save(state, path)
+
+
+def load_reference(path, model, optimizer):
+    state = torch.load(path, weights_only=True)
+    model.load_state_dict(state["model"])
+    if "optimizer" in state:
+        optimizer.load_state_dict(state["optimizer"])
+    return state["epoch"]
+
+
+def warmup_cosine_reference(step, warmup_steps, total_steps, first=1):
+    if step < warmup_steps:
+        return (step + first) / warmup_steps
+    progress = (step - warmup_steps) / (total_steps - warmup_steps)
+    return 0.5 * (1 + np.cos(np.pi * progress))
+
+
+def test_ex06_accepts_the_reference():
+    assert_passes(ex06.image_dataset(make_image_dataset()))
+    assert_passes(ex06.image_dataset_transform(make_image_dataset()))
+    assert_passes(ex06.save_checkpoint(save_reference))
+    assert_passes(ex06.resume(save_reference, load_reference))
+    assert_passes(ex06.warmup_cosine(warmup_cosine_reference))
+
+
+def test_ex06_dataset_rejects_unsorted_classes_and_unscaled_pixels():
+    assert_fails(ex06.image_dataset(make_image_dataset(sort_classes=False)), "*sorted* order")
+    assert_fails(ex06.image_dataset(make_image_dataset(scale=False)), "divide by 255")
+
+
+def test_ex06_checkpoint_rejects_whole_objects_and_a_missing_optimizer():
+    def pickles_the_model(path, model, optimizer, epoch):
+        torch.save({"model": model, "optimizer": optimizer.state_dict(), "epoch": epoch}, path)
+
+    def no_optimizer(path, model, optimizer, epoch):
+        save_reference(path, model, optimizer, epoch, with_optimizer=False)
+
+    assert_fails(ex06.save_checkpoint(pickles_the_model), "weights_only=True")
+    assert_fails(ex06.save_checkpoint(no_optimizer), "optimizer's state_dict")
+    assert_fails(ex06.resume(no_optimizer, load_reference), "optimizer.load_state_dict")
+
+    def next_epoch(path, model, optimizer):
+        return load_reference(path, model, optimizer) + 1
+
+    assert_fails(ex06.resume(save_reference, next_epoch), "returned 3")
+
+
+def test_ex06_schedule_rejects_zero_start_and_missing_warmup():
+    assert_fails(
+        ex06.warmup_cosine(lambda s, w, t: warmup_cosine_reference(s, w, t, first=0)),
+        "(step + 1) / warmup_steps",
+    )
+    assert_fails(
+        ex06.warmup_cosine(lambda s, w, t: 0.5 * (1 + np.cos(np.pi * s / t))), "no warm-up"
+    )
