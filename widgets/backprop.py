@@ -992,11 +992,12 @@ def _arrow_head(start, end, size: float = 7.0) -> str:
     return " ".join(f"{px:.1f},{py:.1f}" for px, py in (end, left, right))
 
 
-def scene_to_svg(scene: Scene) -> str:
+def scene_to_svg(scene: Scene, step: int | None = None) -> str:
     """The scene as an inline SVG; the written node has class ``current`` (for tests and CSS)."""
     parts = [
-        f'<svg class="backprop-graph" xmlns="http://www.w3.org/2000/svg" '
-        f'viewBox="0 0 {scene.width:.0f} {scene.height:.0f}" width="{scene.width:.0f}" '
+        '<svg class="backprop-graph" xmlns="http://www.w3.org/2000/svg" '
+        + ("" if step is None else f'data-step="{step}" ')
+        + f'viewBox="0 0 {scene.width:.0f} {scene.height:.0f}" width="{scene.width:.0f}" '
         f'style="max-width:100%;height:auto;font-family:sans-serif;font-size:{FONT_SIZE}px">'
     ]
     for arrow in scene.arrows:
@@ -1300,7 +1301,7 @@ class BackpropStepper:
         return graph_scene(self.tape)
 
     def svg(self) -> str:
-        return scene_to_svg(self.scene())
+        return scene_to_svg(self.scene(), step=self.tape.step_number)
 
     def table_rows(self) -> list[int]:
         if self.view == "graph":
@@ -1358,9 +1359,10 @@ class BackpropStepper:
         position, total = self.tape.position, len(self.tape.steps)
         # Each child widget changes a single trait, so each sends one message already;
         # hold_sync() would only help a widget that changes several traits at once.
-        self._caption.value = f'<div class="backprop-caption">{caption}</div>'
+        # The caption goes last: when it shows step n, the picture and table already do.
         self._graph.value = self.svg()
         self._table.value = gradient_table(self.tape, self.table_rows())
+        self._caption.value = f'<div class="backprop-caption">{caption}</div>'
         self._buttons["prev"].disabled = position == 0
         self._buttons["next"].disabled = position == total
 
