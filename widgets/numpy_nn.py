@@ -188,7 +188,7 @@ class Dense(Layer):
         """Fill ``grads`` and return dLoss/dx (``None`` with ``input_grad=False``).
 
         The first layer of a network does not need dx (nothing is learned below it),
-        and skipping it saves a third of that layer's backward work.
+        and skipping it saves one of the layer's two large matrix products.
         """
         _require_forward(self._x, "Dense")
         np.matmul(self._x.T, grad_output, out=self.grads["W"])
