@@ -141,3 +141,14 @@ def test_generator_replaces_marked_code_and_keeps_the_rest():
 def test_generator_reports_unpaired_markers(broken, message):
     with pytest.raises(make_student.MarkerError, match=message):
         make_student.student_source(broken, "solutions/09-broken.py")
+
+
+@pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
+def test_every_task_has_progressive_hints(solution):
+    module_name = re.search(r"from widgets.checks import (\w+) as check", solution.read_text())
+    assert module_name, f"{solution.name} does not import its checks as `check`"
+    module = importlib.import_module(f"widgets.checks.{module_name.group(1)}")
+    tasks = {int(n) for n in re.findall(r"# SOLUTION Task (\d+)", solution.read_text())}
+    for task in tasks:
+        texts = [module.hint.text(task, level) for level in (1, 2)]  # at least two hints
+        assert all(text.startswith(f"💡 Task {task}, hint") for text in texts)

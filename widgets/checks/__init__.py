@@ -335,7 +335,7 @@ class Checker:
             if task and not self.title.startswith(task + " "):
                 # e.g. task 5's check needs task 3's function, which is not written yet
                 raise NotDone(f"it needs {error}, which still raises NotImplementedError") from None
-            raise NotDone("your function still raises NotImplementedError") from None
+            raise NotDone("your code still raises NotImplementedError") from None
         except Exception as error:
             self.fail(explain_exception(error, arguments), case=case)
 

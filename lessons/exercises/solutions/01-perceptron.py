@@ -56,7 +56,11 @@ check.predict(predict)
 # `(new_weights, new_bias)` after seeing one sample. Use your `predict`. Do not modify
 # `weights` in place: return a new array.
 #
-# Stuck? Run `check.hint(2)`; run it again for the next hint.
+# Stuck? Run `check.hint(2)`; run it again for the next hint. Or click the button below
+# (in a running notebook), once per hint.
+
+# %%
+check.hint.button(2)
 
 # %%
 def perceptron_update(weights, bias, x, target, learning_rate):
