@@ -484,9 +484,7 @@ class TrainingMonitor:
     def _show_final(self) -> None:
         if self.view == "widget":
             png = self._render()
-            with self._widget.hold_sync():
-                self._image.value = png
-                self._status.value = self._status_html(final=True)
+            self._show(png, self._status_html(final=True))
             if self._handle is not None:
                 self._handle.update(self)  # the notebook file keeps the final picture
         print(self.summary_text())
@@ -577,9 +575,7 @@ class TrainingMonitor:
             )
             if due and self._dirty:
                 png = self._render()
-                with self._widget.hold_sync():
-                    self._image.value = png
-                    self._status.value = self._status_html()
+                self._show(png, self._status_html())
                 self._last_status = self._clock()
             elif self._last_status is None or now - self._last_status >= self.min_interval:
                 self._status.value = self._status_html()  # cheap: progress and ETA only
@@ -640,6 +636,12 @@ class TrainingMonitor:
             summary = self.summary_text().split("\n")
             lines.append("<br>".join(html.escape(line) for line in summary[1:3]))
         return '<div style="font-family:monospace;line-height:1.5">' + "<br>".join(lines) + "</div>"
+
+    def _show(self, png: bytes, status: str) -> None:
+        # Two widgets, two messages (hold_sync groups the traits of one widget only):
+        # the text goes first, so the new picture never appears under the old numbers.
+        self._status.value = status
+        self._image.value = png
 
     def _build_widget(self) -> None:
         import ipywidgets
