@@ -557,9 +557,10 @@ assert tiny_losses[-1] < 0.01 and tiny_accuracy == 1.0
 
 # %% [markdown]
 # **Gradient norms per layer.** After one backward pass, look at $\lVert\partial\mathcal
-# L/\partial W\rVert$ for each layer. In a deep stack of sigmoids each layer multiplies the
-# gradient by at most $\sigma' \le 0.25$: the first layers receive almost nothing and barely
-# learn (the *vanishing gradient*). ReLU with He initialisation keeps them balanced.
+# L/\partial W\rVert$ for each layer. In a deep stack of sigmoids, the gradient passes
+# through a factor $\sigma' \le 0.25$ at every layer on its way back: the first layers
+# receive almost nothing and barely learn (the *vanishing gradient*). ReLU with He
+# initialisation keeps the layers balanced.
 
 # %%
 gradient_norms = {}
