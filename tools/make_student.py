@@ -176,14 +176,19 @@ def student_source(
 
 
 def _without_empty_markdown_cells(lines: list[str]) -> list[str]:
-    """Drop markdown cells left empty once their solution-only text is removed."""
+    """Drop markdown cells left empty once their solution-only text is removed, and the
+    paragraph break (a bare ``#``) left dangling at the end of a shortened one."""
     kept: list[str] = []
     cell: list[str] = []
     for line in [*lines, "# %%"]:  # the sentinel flushes the last cell
         if line.startswith("# %%"):
-            is_markdown = bool(cell) and cell[0].startswith("# %% [markdown]")
-            if not (is_markdown and all(text.strip() in ("", "#") for text in cell[1:])):
-                kept.extend(cell)
+            if cell and cell[0].startswith("# %% [markdown]"):
+                text_end = max((i for i, t in enumerate(cell) if t.strip() not in ("", "#")))
+                if text_end == 0:  # nothing but the header is left
+                    cell = []
+                else:  # keep the blank lines that separate it from the next cell
+                    cell = cell[: text_end + 1] + [t for t in cell[text_end + 1 :] if not t]
+            kept.extend(cell)
             cell = []
         cell.append(line)
     return kept

@@ -97,7 +97,6 @@ check.xor(train_perceptron)
 #    the data? How are the weights related? Why?
 # 3. Your XOR run ends with some samples wrong. Which is the smallest change to the
 #    *network* (not to the rule) that can solve XOR?
-#
 
 # %% [markdown]
 # **Next:** [exercise 2](02-forward-and-backward-by-hand.ipynb), forward and backward

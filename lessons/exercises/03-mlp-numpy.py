@@ -120,7 +120,6 @@ check.train_network(train_network)
 #    backward pass? Predict, then try it.
 # 3. The loss at the very first epoch is close to $\ln 3 \approx 1.10$. Why is that what a
 #    freshly initialised network should give?
-#
 
 # %% [markdown]
 # **Next:** [exercise 4](04-regularisation.ipynb), regularisation against overfitting.

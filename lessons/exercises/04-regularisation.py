@@ -113,7 +113,6 @@ check.regularisation(choose_regularisation)
 #    happened to the network?
 # 3. Weight decay improved the validation *loss* far more than the validation *accuracy*.
 #    What does an overfit network do to its loss on points it gets wrong?
-#
 
 # %% [markdown]
 # **Next:** [exercise 5](05-pytorch-mnist.ipynb), a PyTorch network for MNIST.
