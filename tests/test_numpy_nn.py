@@ -441,3 +441,34 @@ def test_deepcopy_reproduces_dropout_masks():
     twin = copy.deepcopy(layer)
     x = np.ones((4, 6))
     np.testing.assert_array_equal(layer.forward(x), twin.forward(x))
+
+
+# --------------------------------------------------------------------------- the benchmark
+def load_benchmark():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parent.parent / "bench" / "bench_numpy_vs_torch.py"
+    spec = importlib.util.spec_from_file_location("bench_numpy_vs_torch", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_benchmark_compares_the_same_architecture_and_both_learn():
+    bench = load_benchmark()
+    rng = np.random.default_rng(0)
+    X = rng.random((1024, 784), dtype=np.float32)
+    y = (X[:, :392].sum(axis=1) > X[:, 392:].sum(axis=1)).astype(np.int64)  # learnable
+    numpy_trainer, torch_trainer = bench.NumpyTrainer(X, y), bench.TorchTrainer(X, y)
+    numpy_shapes = [param.shape for param in numpy_trainer.model.parameters()]
+    # torch stores Linear weights as (out, in): transposed relative to ours
+    torch_shapes = [tuple(reversed(p.shape)) for p in torch_trainer.model.parameters()]
+    assert (
+        numpy_shapes == torch_shapes == [(784, 256), (256,), (256, 128), (128,), (128, 10), (10,)]
+    )
+    for trainer in (numpy_trainer, torch_trainer):
+        first = trainer.epoch()
+        for _ in range(4):
+            last = trainer.epoch()
+        assert last < first * 0.8, (trainer.name, first, last)
