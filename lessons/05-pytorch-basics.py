@@ -363,13 +363,16 @@ show_source(evaluate)
 
 # %% [markdown]
 # `fit` runs both once per epoch, records the numbers, and can report to a
-# `TrainingMonitor`: the course's live view of a run. The monitor draws the loss,
-# accuracy and learning-rate curves (training solid, validation dashed) **while the
-# cell runs**, shows a progress bar with the time left, flags a loss that turns NaN or
-# shoots far above its best, and, if you press ■ (interrupt) during training, stops
-# cleanly at the end of the current epoch's work: the model keeps its weights and
-# `monitor.history` its numbers. `monitor.watch(model)` adds histograms of the weights
-# and of the gradients' magnitudes, sampled every 50 steps.
+# `TrainingMonitor`: the course's live view of a run. **While the cell runs**, it
+# updates a progress line after every epoch (epochs done, time left, latest numbers)
+# and redraws the loss, accuracy and learning-rate curves (training solid, validation
+# dashed) as often as a small time budget allows: drawing may cost at most 2 % of the
+# run, so the first epoch appears at once and short runs get few redraws. It flags a
+# loss that turns NaN or shoots far above its best, and if you press ■ (interrupt)
+# during training it stops cleanly: the model keeps the weights it has,
+# `monitor.history` the epochs completed, and the picture says where it stopped.
+# `monitor.watch(model)` adds histograms of the weights and of the gradients'
+# magnitudes, sampled every 50 steps.
 
 # %%
 show_source(fit)
