@@ -51,6 +51,7 @@ def test_compare_explains_shapes_and_values():
     assert "transposed" in compare(np.ones((3, 2)), np.ones((2, 3)), what="W")
     assert "reshape(-1, 1)" in compare(np.ones(4), np.ones((4, 1)), what="y")
     assert "sum (or average) over the batch" in compare(np.ones((5, 3)), np.ones(3), what="db")
+    assert "outer product" in compare(np.ones((3, 3)), np.ones(3), what="w")
     assert "NaN or inf" in compare(np.array([1.0, np.nan]), np.ones(2), what="loss")
     assert "sign is flipped" in compare(-np.arange(1.0, 4), np.arange(1.0, 4), what="g")
     assert "0.5 times" in compare(np.arange(1.0, 4) / 2, np.arange(1.0, 4), what="g")
@@ -179,7 +180,13 @@ def test_ex01_update_rejects_plausible_mistakes():
 
     assert_fails(ex01.perceptron_update(wrong_sign), "the wrong way")
     assert_fails(ex01.perceptron_update(frozen_bias), "the bias did not change")
-    assert_fails(ex01.perceptron_update(always_updates), "although the prediction was right")
+    assert_fails(ex01.perceptron_update(always_updates), "the error y − ŷ, not y alone")
+
+    def updates_when_right(weights, bias, x, target, rate):
+        error = target - predict_reference(weights, bias, x)
+        return weights + rate * (error or 1) * x, bias + rate * error
+
+    assert_fails(ex01.perceptron_update(updates_when_right), "although the prediction was right")
     assert_fails(ex01.perceptron_update(in_place), "in place")
 
 

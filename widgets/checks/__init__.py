@@ -17,10 +17,8 @@ progressive hints (:class:`Hints`).
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import inspect
-import io
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -129,6 +127,12 @@ def _shape_advice(got: tuple, expected: tuple) -> str:
         )
     if expected == got[:-1] and got[-1] == 1:
         return "a flat vector (n,) is expected, not a column (n, 1): use .ravel() or [:, 0]."
+    if len(expected) == 1 and got == expected * 2:
+        return (
+            f"a {got[0]} × {got[0]} matrix where a vector of {expected[0]} is expected: usually "
+            "a column (n, 1) broadcast against a vector (n,), or an outer product where an "
+            "element-wise one was meant."
+        )
     if expected and len(got) > len(expected) and got[-len(expected) :] == expected:
         return (
             "your result has an extra leading dimension: did you forget to sum "
@@ -328,8 +332,8 @@ class Checker:
             )
         arguments = describe_arguments(function, *args, **kwargs)
         try:
-            with contextlib.redirect_stdout(io.StringIO()):  # the student's debug prints
-                return function(*args, **kwargs)
+            # The student's own print() calls stay visible: they are how people debug.
+            return function(*args, **kwargs)
         except NotImplementedError as error:
             task = str(error).split(":")[0]
             if task and not self.title.startswith(task + " "):

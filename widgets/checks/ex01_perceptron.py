@@ -100,7 +100,35 @@ def perceptron_update(student_function):
             error = target - prediction
             got = check.call_unchanged(student_function, weights, bias, x, target, rate, case=case)
             got_w, got_b = check.unpack(got, 2, what="the pair (new_weights, new_bias)", case=case)
-            wrong_threshold = target - float(weights @ x + bias > 0)
+            # Mistakes that only this kind of case can reveal (elsewhere they coincide with
+            # innocent values and would name the wrong cause).
+            case_mistakes = []
+            if error == 0:
+                case_mistakes.append(
+                    Mistake(
+                        weights + rate * target * x,
+                        "the weights changed although the prediction was right: multiply by the "
+                        "error (y − ŷ), which is 0 then.",
+                    )
+                )
+            else:
+                case_mistakes.append(
+                    Mistake(
+                        weights,
+                        f"the weights did not change, but the prediction ŷ = {prediction:g} was "
+                        f"wrong (y = {target}): Δw = η (y − ŷ) x, with the error y − ŷ, not y "
+                        "alone.",
+                    )
+                )
+            if weights @ x + bias == 0:
+                wrong_threshold = target - float(weights @ x + bias > 0)
+                case_mistakes.append(
+                    Mistake(
+                        weights + rate * wrong_threshold * x,
+                        "z = w·x + b is exactly 0 here, and step(0) = 1: predict with >= 0, "
+                        "not > 0.",
+                    )
+                )
             check.expect(
                 got_w,
                 want_w,
@@ -112,17 +140,8 @@ def perceptron_update(student_function):
                         "the weights moved the wrong way: the "
                         "change is η (y − ŷ) x, target minus prediction.",
                     ),
-                    Mistake(
-                        weights + rate * target * x,
-                        "the weights changed although the "
-                        "prediction was right: multiply by the error (y − ŷ), which is 0 then.",
-                    ),
-                    Mistake(
-                        weights + rate * wrong_threshold * x,
-                        "z = w·x + b is exactly 0 here, "
-                        "and step(0) = 1: predict with >= 0, not > 0.",
-                    ),
                     Mistake(weights + error * x, "the learning rate η is missing from Δw."),
+                    *case_mistakes,
                 ],
             )
             check.expect(
