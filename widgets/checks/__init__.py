@@ -3,9 +3,9 @@
 A student calls ``check.perceptron_update(my_function)`` in a notebook and reads one of
 three verdicts, printed where the call is::
 
-    ✓ Task 1 · perceptron_update: all 11 hidden cases pass.
-    ✗ Task 1 · perceptron_update, case "misclassified positive example": ...
-    ○ Task 1 · perceptron_update: not done yet (it still raises NotImplementedError). ...
+    ✓ Task 2 · perceptron_update: all 6 hidden cases pass.
+    ✗ Task 2 · perceptron_update, case "a right prediction (nothing changes)": ...
+    ○ Task 2 · perceptron_update: not done yet (your code still raises NotImplementedError).
 
 Each exercise has a module here (``ex01_perceptron`` ...) whose checks run hidden cases
 against the package's reference implementations, the same code the lessons teach. This
@@ -106,14 +106,6 @@ def _format(array: np.ndarray) -> str:
     ).replace("\n", "\n      ")
 
 
-def shape_name(value) -> str:
-    """``(3, 4)`` for arrays and tensors, the type's name for anything else."""
-    shape = getattr(value, "shape", None)
-    if shape is not None:
-        return str(tuple(shape))
-    return type(value).__name__
-
-
 def _shape_advice(got: tuple, expected: tuple) -> str:
     if len(got) == 2 and got == expected[::-1]:
         return (
@@ -212,7 +204,7 @@ def compare(
 
 # --------------------------------------------------------------------------- running code
 def _student_line(error: BaseException) -> str:
-    """`line N of f(): code`: the deepest frame in the student's code (not ours, no library's)."""
+    """`line N of f(): code`, the deepest frame that is neither ours nor a library's."""
     for frame in reversed(traceback.extract_tb(error.__traceback__)):
         if not any(part in (frame.filename or "") for part in _SKIPPED_FRAMES):
             code = (frame.line or "").strip()
