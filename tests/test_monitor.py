@@ -352,38 +352,48 @@ def test_sticky_ranges_change_only_when_needed():
     assert _sticky((0.0, 1.0), [math.nan]) is None
 
 
-def test_a_blitted_update_looks_exactly_like_a_full_redraw():
+@pytest.mark.parametrize("watch", [False, True])
+def test_partial_redraws_look_exactly_like_a_full_redraw(watch):
     clock = FakeClock()
     monitor = widget_monitor(clock, min_interval=0.0)
-    for epoch, loss in enumerate([1.0, 0.8, 0.7, 0.65], start=1):
+    model = nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
+    if watch:  # two rows of panels
+        monitor.watch(model, every=1)
+    rows = [(1.0, 0.1), (0.8, 0.1), (0.7, 0.01), (0.65, 0.001), (0.3, 0.0001)]
+    full_draws = []
+    for epoch, (loss, lr) in enumerate(rows, start=1):
         clock.now = float(epoch)
-        monitor.log(epoch=epoch, loss=loss, val_loss=loss + 0.1, acc=0.5 + 0.1 * epoch)
-    blitted = monitor.png()
+        model(torch.randn(4, 6)).sum().backward()
+        monitor.log(epoch=epoch, loss=loss, val_loss=loss + 0.1, acc=0.5 + 0.1 * epoch, lr=lr)
+        if epoch == 1:  # count full redraws from the second row on
+            canvas = monitor._figure.canvas
+            canvas.draw = lambda draw=canvas.draw: (full_draws.append(1), draw())
+    assert full_draws == []  # every range change redrew its own panel only
+    partial = monitor.png()
     monitor._background = None  # force the slow path: everything drawn from scratch
-    assert monitor.png() == blitted
+    assert monitor.png() == partial
 
 
-def test_the_background_is_redrawn_only_when_a_range_changes():
+def test_only_panels_whose_range_changes_are_redrawn():
     clock = FakeClock()
     monitor = widget_monitor(clock, min_interval=0.0)
     losses = iter([1.0, 0.5, 0.45, 0.42, 0.41, 5.0])
-    full_draws = []
+    redrawn = []
     for epoch in monitor.range(1, 11):  # the x axis spans epochs 1 to 10 from the start
         clock.now += 1.0
-        if epoch == 3:  # count the background redraws from here on
-            canvas = monitor._figure.canvas
-
-            def counting_draw(draw=canvas.draw):
-                full_draws.append(monitor.history[-1]["epoch"])
-                draw()
-
-            canvas.draw = counting_draw
+        monitor.log(epoch=epoch, loss=next(losses), acc=0.8)
+        if epoch == 2:  # from here on, note which panels are redrawn
+            for base, axes in monitor._axes.items():
+                patch = monitor._cell_patches[axes]
+                patch.draw = lambda renderer, base=base, draw=patch.draw: (
+                    redrawn.append((monitor.history[-1]["epoch"], base)),
+                    draw(renderer),
+                )
             renders = monitor.render_count
-        monitor.log(epoch=epoch, loss=next(losses))
         if epoch == 5:  # 0.45, 0.42, 0.41 lie inside the y range set for 1.0 and 0.5
-            assert monitor.render_count == renders + 3 and full_draws == []
-        if epoch == 6:  # far outside: the axis grows, the background is redrawn once
-            assert full_draws == [6]
+            assert monitor.render_count == renders + 3 and redrawn == []
+        if epoch == 6:  # far outside: the loss panel alone is redrawn, once
+            assert redrawn == [(6, "loss")]
             break
 
 

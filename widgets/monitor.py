@@ -44,6 +44,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator, NullFormatter, PercentFormatter
 
 # Prefixes that name the role of a series; what is left is the panel it belongs to.
@@ -247,6 +248,8 @@ class TrainingMonitor:
         self._histogram_artists: dict[tuple[str, str], object] = {}
         self._animated: list = []  # data artists, painted over the cached background
         self._background = None  # pixels of everything else, None when it must be redrawn
+        self._stale_axes: set = set()  # panels whose ticks or titles must be redrawn
+        self._cell_patches: dict = {}  # a white rectangle covering each panel and its labels
         self._step_label = None
         self._png: bytes | None = None
 
@@ -694,6 +697,13 @@ class TrainingMonitor:
                 self._background = canvas.copy_from_bbox(self._figure.bbox)
             else:
                 canvas.restore_region(self._background)
+                if self._stale_axes:  # redraw just those panels' cells, then keep the result
+                    renderer = canvas.get_renderer()
+                    for axes in self._stale_axes:
+                        self._cell_patches[axes].draw(renderer)  # blank the panel's cell
+                        axes.draw(renderer)
+                    self._background = canvas.copy_from_bbox(self._figure.bbox)
+            self._stale_axes.clear()
             for artist in self._animated:
                 artist.axes.draw_artist(artist)
             self._png = _encode_png(canvas)
@@ -712,13 +722,13 @@ class TrainingMonitor:
         return panels
 
     def _set_limits(self, axes, which: str, limits: tuple[float, float] | None) -> None:
-        """Change an axis range, and only then mark the background for redrawing."""
+        """Change an axis range, and only then mark the panel for redrawing."""
         if limits is None:
             return
         getter = axes.get_xlim if which == "x" else axes.get_ylim
         if tuple(getter()) != limits:
             (axes.set_xlim if which == "x" else axes.set_ylim)(*limits)
-            self._background = None
+            self._stale_axes.add(axes)
 
     def _draw_figure(self) -> None:
         layout = self._panel_layout()
@@ -741,7 +751,7 @@ class TrainingMonitor:
                     axes.yaxis.set_minor_formatter(NullFormatter())  # no labels on minor ticks
                     if not log:
                         axes.yaxis.set_major_locator(MaxNLocator(4))
-                    self._background = None
+                    self._stale_axes.add(axes)
             self._set_limits(axes, "x", self._x_limits(axes, xs))
             bounds = (0.0, 1.0) if base in ACCURACY_NAMES else (0.0, None)
             self._set_limits(axes, "y", _sticky(axes.get_ylim(), ys, log=log, bounds=bounds))
@@ -796,17 +806,15 @@ class TrainingMonitor:
             axes.set_title(
                 f"{_panel_title(base)} — ⚠ diverging", fontsize=9, color="#c0392b", y=1.0
             )
-            self._background = None
+            self._stale_axes.add(axes)
 
     def _build_figure(self, layout: tuple) -> None:
         count = max(1, len(layout))
         columns = min(PANELS_PER_ROW, count)
         rows = math.ceil(count / columns)
-        if self._figure is None:
-            self._figure = Figure(dpi=72)
-            FigureCanvasAgg(self._figure)
-        figure = self._figure
-        figure.clear()
+        # A new figure rather than figure.clear(), which first clears every old axes.
+        figure = self._figure = Figure(dpi=72)
+        FigureCanvasAgg(figure)
         figure.set_size_inches(self._figure_width, 2.6 * rows + 0.3)
         figure.subplots_adjust(
             left=0.07,
@@ -817,16 +825,14 @@ class TrainingMonitor:
             hspace=0.5,
         )
         self._lines, self._axes, self._flag_lines, self._histogram_artists = {}, {}, {}, {}
-        self._animated = []
+        self._animated, self._cell_patches = [], {}
         self._background = None
+        self._stale_axes = set()
         styles = {"train": "-", "val": "--", "test": ":"}
-        for index in range(rows * columns):
+        for index, (base, names) in enumerate(layout):
             axes = figure.add_subplot(rows, columns, index + 1)
-            if index >= len(layout):
-                axes.set_axis_off()
-                continue
-            base, names = layout[index]
             self._axes[base] = axes
+            self._cell_patches[axes] = _cell_patch(figure, axes)
             axes.set_autoscale_on(False)  # ranges are set by _sticky, not by matplotlib
             axes.grid(alpha=0.3)
             axes.tick_params(labelsize=8)
@@ -870,6 +876,35 @@ class TrainingMonitor:
                 corner = "lower right" if base in ACCURACY_NAMES else "upper right"
                 axes.legend(fontsize=8, loc=corner)
         self._layout_key = layout
+
+
+def _cell_patch(figure: Figure, axes) -> Rectangle:
+    """A white rectangle over a panel's cell: the axes, its tick labels and its title.
+
+    Tick labels of the y axis sit left of the axes, in the gap to the previous panel, so
+    a cell spans most of that gap; to the right, room for half an x tick label; below
+    and above, room for one line of tick labels and the title. Drawing it blanks the
+    cell before the panel is drawn again.
+    """
+    box = axes.get_position()
+    pixel_x = 1 / (figure.get_figwidth() * figure.dpi)
+    pixel_y = 1 / (figure.get_figheight() * figure.dpi)
+    if axes.get_subplotspec().colspan.start == 0:
+        left = 0.0
+    else:  # just right of the previous panel's cell (all panels share one width)
+        left = box.x0 - figure.subplotpars.wspace * box.width + 11 * pixel_x
+    below, above = 18 * pixel_y, 20 * pixel_y
+    patch = Rectangle(
+        (left, box.y0 - below),
+        box.x1 + 10 * pixel_x - left,  # the last x tick label sticks out to the right
+        box.height + below + above,
+        transform=figure.transFigure,
+        facecolor=figure.get_facecolor(),
+        edgecolor="none",
+        antialiased=False,
+    )
+    patch.set_figure(figure)
+    return patch
 
 
 def _sticky(
