@@ -32,6 +32,7 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(variable, "1")
 
 import pickle
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -948,3 +949,4 @@ else:
 
 # %%
 print(f"lesson 6 ran in {time.perf_counter() - lesson_started:.0f} s")
+shutil.rmtree(WORK, ignore_errors=True)  # the checkpoints served this run only
