@@ -152,3 +152,19 @@ def test_every_task_has_progressive_hints(solution):
     for task in tasks:
         texts = [module.hint.text(task, level) for level in (1, 2)]  # at least two hints
         assert all(text.startswith(f"💡 Task {task}, hint") for text in texts)
+
+
+EXERCISE_SOURCES = sorted(
+    [
+        *make_student.EXERCISES.glob("*.py"),
+        *make_student.SOLUTIONS.glob("*.py"),
+        make_student.EXERCISES / "README.md",
+    ]
+)
+
+
+@pytest.mark.parametrize("source", EXERCISE_SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_relative_links_lead_somewhere(source):
+    targets = re.findall(r"\]\((?!https?://|#|mailto:)([^)\s#]+)", source.read_text())
+    missing = [t for t in targets if not (source.parent / t).exists()]
+    assert not missing, f"{source.name} links to missing files: {missing}"
