@@ -21,7 +21,7 @@ lab: setup data
 	  --ServerApp.default_url=/lab/tree/lessons/00-setup-check.ipynb \
 	  $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
-test: setup data
+test: setup data lint
 	$(PYTEST) -m "not browser" tests
 	$(PYTEST) $(NBVAL_ARGS) lessons
 	$(PYTEST) -m browser tests
@@ -56,7 +56,7 @@ bench: setup data
 	$(RUN) $(PY) bench/run_all.py
 
 lint: setup
-	$(BIN)/ruff check widgets tests tools bench
+	$(BIN)/ruff check .
 
 clean-venv:
 	rm -rf $(VENV)

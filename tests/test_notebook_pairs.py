@@ -21,6 +21,6 @@ def test_every_notebook_holds_the_outputs_of_a_full_run():
         notebook = nbformat.read(path, as_version=4)
         code_cells = [cell for cell in notebook.cells if cell.cell_type == "code"]
         not_run = [i for i, cell in enumerate(code_cells) if cell.execution_count is None]
-        assert not not_run, f"{path.name}: code cells {not_run} were never executed (make notebooks)"
+        assert not not_run, f"{path.name}: code cells {not_run} never ran (run `make notebooks`)"
         counts = [cell.execution_count for cell in code_cells]
         assert counts == list(range(1, len(counts) + 1)), f"{path.name}: not one top-to-bottom run"

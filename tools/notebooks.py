@@ -11,6 +11,7 @@ The .py is the source of truth; the .ipynb carries the outputs of a full run.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import subprocess
 import sys
@@ -64,6 +65,16 @@ def out_of_sync() -> list[str]:
     return problems
 
 
+def give_stable_ids(notebook) -> None:
+    """Cell ids derived from each cell's content (not random), so a rebuild that changes
+    one cell changes one id, and diffs of the committed .ipynb stay readable."""
+    seen: dict[str, int] = {}
+    for cell in notebook.cells:
+        digest = hashlib.sha1(f"{cell.cell_type}\n{cell.source}".encode()).hexdigest()[:12]
+        seen[digest] = seen.get(digest, 0) + 1
+        cell.id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
+
+
 def execute(source: Path) -> str:
     """Regenerate ``source``'s notebook and run it top to bottom in its own folder."""
     import jupytext
@@ -71,6 +82,7 @@ def execute(source: Path) -> str:
 
     started = time.perf_counter()
     notebook = jupytext.read(source)
+    give_stable_ids(notebook)
     notebook.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3 (ipykernel)",
@@ -83,6 +95,7 @@ def execute(source: Path) -> str:
             timeout=600,
             kernel_name="python3",
             store_widget_state=False,
+            record_timing=False,  # no per-cell timestamps: rebuilds give small diffs
             resources={"metadata": {"path": str(source.parent)}},
         ).execute()
     finally:

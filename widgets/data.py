@@ -179,7 +179,7 @@ def _sha256(path: Path) -> str:
 
 # --------------------------------------------------------------------------- atomic writes
 @contextlib.contextmanager
-def _staging_dir(final: Path):
+def staging_dir(final: Path):
     """A temporary sibling of ``final``; removed on failure, never left half-written.
 
     Parent folders created for it are removed again when nothing was moved into them,
@@ -198,7 +198,7 @@ def _staging_dir(final: Path):
                 parent.rmdir()  # only succeeds when empty
 
 
-def _replace_dir(staged: Path, final: Path) -> None:
+def replace_dir(staged: Path, final: Path) -> None:
     """Move a verified folder into place, replacing whatever (broken) folder was there."""
     if final.exists():
         trash = final.with_name(f".{final.name}.old-{os.getpid()}")
@@ -267,7 +267,7 @@ def seed_fashion_mnist_from_debian(root: Path, source: Path | None = None) -> No
     """Unpack Debian's Fashion-MNIST into torchvision's layout, verifying every file's sha256."""
     source = source or DEBIAN_FASHION_MNIST
     raw = _IDX_DATASETS["fashion-mnist"].raw_dir(root)
-    with _staging_dir(raw) as staged:
+    with staging_dir(raw) as staged:
         for file, expected in FASHION_MNIST_SHA256.items():
             archive = source / f"{file}.gz"
             try:
@@ -287,7 +287,7 @@ def seed_fashion_mnist_from_debian(root: Path, source: Path | None = None) -> No
                     f"with `sudo apt-get install --reinstall dataset-fashion-mnist`."
                 )
         _check_idx_folder(staged)
-        _replace_dir(staged, raw)
+        replace_dir(staged, raw)
 
 
 def _torchvision_class(name: str):
@@ -322,7 +322,7 @@ def _first_reason(chatter: str, error: Exception) -> str:
 
 def _download_idx(name: str, root: Path) -> None:
     raw = _IDX_DATASETS[name].raw_dir(root)
-    with _staging_dir(raw) as staged_root:
+    with staging_dir(raw) as staged_root:
         _run_torchvision_download(name, staged_root)
         staged_raw = _IDX_DATASETS[name].raw_dir(staged_root)
         try:
@@ -334,14 +334,14 @@ def _download_idx(name: str, root: Path) -> None:
             ) from None
         for archive in staged_raw.glob("*.gz"):  # the IDX files are what torchvision reads
             archive.unlink()
-        _replace_dir(staged_raw, raw)
+        replace_dir(staged_raw, raw)
 
 
 def _download_cifar10(root: Path) -> None:
     final = root / CIFAR_FOLDER
-    with _staging_dir(final) as staged_root:
+    with staging_dir(final) as staged_root:
         _run_torchvision_download("cifar10", staged_root)
-        _replace_dir(staged_root / CIFAR_FOLDER, final)
+        replace_dir(staged_root / CIFAR_FOLDER, final)
 
 
 def _pretty(name: str) -> str:

@@ -24,7 +24,7 @@ from PIL import Image, UnidentifiedImageError
 from torch.utils.data import Dataset
 
 # The data module owns the datasets on disk and their atomic folder writes.
-from widgets.data import CLASS_NAMES, _replace_dir, _staging_dir, data_root, load_numpy
+from widgets.data import CLASS_NAMES, data_root, load_numpy, replace_dir, staging_dir
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 PNG_EXPORT_FOLDER = "fashion-mnist-png"
@@ -168,7 +168,7 @@ def export_fashion_mnist_pngs(
     if _export_is_complete(target, folders, per_class):
         return target
     images, labels = load_numpy("fashion-mnist", split, fallback=False)
-    with _staging_dir(target) as staged:
+    with staging_dir(target) as staged:
         for label, folder in enumerate(folders):
             (staged / folder).mkdir()
             indices = np.flatnonzero(labels == label)[:per_class]
@@ -179,7 +179,7 @@ def export_fashion_mnist_pngs(
                 )
             for index in indices:  # the file name is the image's index in the split
                 Image.fromarray(images[index]).save(staged / folder / f"{index:05d}.png")
-        _replace_dir(staged, target)
+        replace_dir(staged, target)
     return target
 
 
