@@ -137,7 +137,12 @@ class Lab:
         self.page = page
 
     def open(self, path: str, timeout_s: float = 90) -> None:
-        self.page.goto(f"{self.server.url}/lab/tree/{path}?token={self.server.token}")
+        # A workspace of its own per page: otherwise JupyterLab restores the notebooks
+        # earlier tests opened as background tabs, and locators find those first.
+        workspace = f"test-{secrets.token_hex(4)}"
+        self.page.goto(
+            f"{self.server.url}/lab/workspaces/{workspace}/tree/{path}?token={self.server.token}"
+        )
         self.page.locator(".jp-NotebookPanel .jp-Notebook").first.wait_for(timeout=timeout_s * 1000)
         self.page.wait_for_function(
             """() => {
