@@ -19,20 +19,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
-import os
 import statistics
 import sys
 import time
-
-# The lesson's setting, before NumPy and PyTorch are imported.
-for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(variable, "1")
 
 import torch
 from torch import nn
 
 from widgets.monitor import TrainingMonitor
-from widgets.notebook import seed_everything
+from widgets.notebook import limit_threads, seed_everything
 from widgets.torch_training import fit, make_loaders, make_mlp
 
 SIZES = [784, 256, 128, 10]
@@ -65,7 +60,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=1, help="runs of each kind")
     args = parser.parse_args()
 
-    torch.set_num_threads(1)
+    limit_threads(1)  # the lesson's setting
     loaders = make_loaders("fashion-mnist", batch_size=128, validation_size=10_000)
     run(loaders, 1, None, watch=False)  # warm-up: first-touch memory, lazy imports
 

@@ -221,11 +221,10 @@ def main(argv=None) -> int:
     import numpy as np
     import torch
 
-    from widgets import numpy_nn
+    from widgets.notebook import blas_threads, limit_threads
 
     if args.threads:
-        torch.set_num_threads(args.threads)
-        numpy_nn.set_blas_threads(args.threads)
+        limit_threads(args.threads)
     X, y = load_training_data()
     trainers = [NumpyTrainer(X, y), TorchTrainer(X, y)]
     print(
@@ -234,7 +233,7 @@ def main(argv=None) -> int:
         f"float32; NumPy {np.__version__}, PyTorch {torch.__version__} (CPU eager)"
     )
     print(
-        f"threads: NumPy's BLAS {numpy_nn.blas_threads() or 'not OpenBLAS'}, "
+        f"threads: NumPy's BLAS {blas_threads() or 'not OpenBLAS'}, "
         f"PyTorch {torch.get_num_threads()}; load average {os.getloadavg()[0]:.1f} "
         f"on {os.cpu_count()} cores"
     )

@@ -48,7 +48,7 @@ import torch
 from widgets import numpy_nn as nn
 from widgets.data import CLASS_NAMES, load_numpy, resolve_dataset
 from widgets.monitor import TrainingMonitor
-from widgets.notebook import seed_everything, show_source
+from widgets.notebook import blas_threads, limit_threads, seed_everything, show_source
 
 rng = seed_everything(0)
 
@@ -60,8 +60,8 @@ rng = seed_everything(0)
 # lesson's matrices are small, so one thread loses little and never stalls:
 
 # %%
-nn.set_blas_threads(1)
-assert nn.blas_threads() in (1, None)  # None: NumPy is not using OpenBLAS here (e.g. MKL)
+limit_threads(1)  # PyTorch too: it checks our gradients later
+assert blas_threads() in (1, None)  # None: NumPy is not using OpenBLAS here (e.g. MKL)
 
 # %% [markdown]
 # **The data.** Fashion-MNIST: 70,000 grey 28×28 images of clothing in 10 classes. Set

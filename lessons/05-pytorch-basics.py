@@ -22,15 +22,6 @@
 # we show their source here and explain it.
 
 # %%
-import os
-
-# One CPU thread for NumPy's and PyTorch's matrix code. This lesson's matrices are small,
-# so extra threads mostly wait for each other (on a busy shared machine they are several
-# times *slower*), and it keeps the NumPy-versus-PyTorch comparison fair. It must be set
-# before NumPy is imported; PyTorch gets the same setting below.
-for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(variable, "1")
-
 import time
 
 import matplotlib.pyplot as plt
@@ -42,7 +33,7 @@ from widgets import numpy_nn
 from widgets.data import make_moons
 from widgets.mlp_by_hand import init_mlp, mlp_loss_and_gradients
 from widgets.monitor import TrainingMonitor
-from widgets.notebook import pick_device, seed_everything, show_source
+from widgets.notebook import limit_threads, pick_device, seed_everything, show_source
 from widgets.torch_training import (
     evaluate,
     fit,
@@ -52,7 +43,10 @@ from widgets.torch_training import (
     train_one_epoch,
 )
 
-torch.set_num_threads(1)
+# One CPU thread for NumPy's and PyTorch's matrix code. This lesson's matrices are small,
+# so extra threads mostly wait for each other (on a busy shared machine they are several
+# times *slower*), and it keeps the NumPy-versus-PyTorch comparison fair.
+limit_threads(1)
 rng = seed_everything(0)
 device = pick_device()
 

@@ -24,13 +24,6 @@
 # Everything this notebook writes goes to the data folder or to a temporary folder.
 
 # %%
-import os
-
-# One CPU thread: these networks are small, and on a busy (shared) machine extra threads
-# mostly wait for each other: we measured one epoch 8x *slower* with two threads there.
-for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(variable, "1")
-
 import pickle
 import shutil
 import tempfile
@@ -58,7 +51,7 @@ from widgets.image_folder import (
     pad_collate,
 )
 from widgets.monitor import TrainingMonitor
-from widgets.notebook import pick_device, seed_everything, show_source
+from widgets.notebook import limit_threads, pick_device, seed_everything, show_source
 from widgets.torch_training import (
     evaluate,
     fit,
@@ -69,7 +62,9 @@ from widgets.torch_training import (
     train_one_epoch,
 )
 
-torch.set_num_threads(1)
+# One CPU thread: these networks are small, and on a busy (shared) machine extra threads
+# mostly wait for each other: we measured one epoch 8x *slower* with two threads there.
+limit_threads(1)
 rng = seed_everything(0)
 device = pick_device()
 WORK = Path(tempfile.mkdtemp(prefix="lesson06-"))  # checkpoints and scratch files

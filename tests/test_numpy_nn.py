@@ -422,20 +422,6 @@ def test_prepare_images_scales_to_unit_float32_rows():
     np.testing.assert_allclose(rows, [[0.0, 1.0, 0.2, 0.4]], rtol=1e-6)
 
 
-def test_blas_thread_control_round_trips():
-    previous = nn.blas_threads()
-    if previous is None:
-        pytest.skip("NumPy does not use OpenBLAS here")
-    try:
-        assert nn.set_blas_threads(1) == previous
-        assert nn.blas_threads() == 1
-    finally:
-        nn.set_blas_threads(previous)
-    assert nn.blas_threads() == previous
-    with pytest.raises(ValueError, match="positive"):
-        nn.set_blas_threads(0)
-
-
 def test_deepcopy_reproduces_dropout_masks():
     layer = nn.Dropout(0.5, rng=np.random.default_rng(0))
     twin = copy.deepcopy(layer)

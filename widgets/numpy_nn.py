@@ -28,12 +28,9 @@ Speed is part of the lesson, so the code follows four rules:
 from __future__ import annotations
 
 import copy
-import ctypes
 import math
-import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
 
 import numpy as np
 
@@ -816,60 +813,6 @@ def fit(
         if on_epoch_end is not None:
             on_epoch_end(record)
     return history
-
-
-# --------------------------------------------------------------------------- threads
-def _openblas_libraries() -> list[Path]:
-    """OpenBLAS libraries NumPy may use: bundled with its wheel, or loaded from the system."""
-    numpy_dir = Path(np.__file__).resolve().parent
-    folders = (numpy_dir.parent / "numpy.libs", numpy_dir / ".dylibs", numpy_dir / "_core")
-    found = [path for folder in folders if folder.is_dir() for path in folder.glob("*openblas*")]
-    maps = Path("/proc/self/maps")  # Linux: what this process has actually loaded
-    if sys.platform.startswith("linux") and maps.exists():
-        for line in maps.read_text().splitlines():
-            path = line.split()[-1]
-            if "openblas" in path.lower() and path.startswith("/"):
-                found.append(Path(path))
-    return list(dict.fromkeys(found))
-
-
-def _openblas_function(action: str):
-    """OpenBLAS's ``set_num_threads``/``get_num_threads`` under any of its export names."""
-    for library in _openblas_libraries():
-        try:
-            handle = ctypes.CDLL(str(library))
-        except OSError:
-            continue
-        for prefix in ("scipy_openblas", "openblas"):
-            for suffix in ("64_", ""):
-                function = getattr(handle, f"{prefix}_{action}_num_threads{suffix}", None)
-                if function is not None:
-                    return function
-    return None
-
-
-def blas_threads() -> int | None:
-    """How many threads NumPy's matrix products use (None when it is not OpenBLAS)."""
-    function = _openblas_function("get")
-    return None if function is None else int(function())
-
-
-def set_blas_threads(n: int) -> int | None:
-    """Let NumPy's matrix products use ``n`` threads; return the previous number.
-
-    Why: BLAS threads wait for each other by spinning, so on a machine whose cores are
-    shared with other programs (Binder, a laptop with a browser open, several notebooks
-    tested at once) two threads can be many times slower than one. Returns None, and does
-    nothing, when NumPy does not use OpenBLAS (MKL builds read ``MKL_NUM_THREADS``).
-    """
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"the number of threads must be a positive integer, got {n!r}")
-    previous = blas_threads()
-    function = _openblas_function("set")
-    if function is None:
-        return None
-    function(int(n))
-    return previous
 
 
 # --------------------------------------------------------------------------- checking

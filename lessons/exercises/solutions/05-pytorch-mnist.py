@@ -33,13 +33,13 @@ from torch import nn
 
 from widgets.checks import ex05_pytorch_mnist as check
 from widgets.data import CLASS_NAMES, resolve_dataset
-from widgets.notebook import seed_everything
+from widgets.notebook import limit_threads, seed_everything
 from widgets.torch_training import make_loaders
 
 seed_everything(0)
 # Small batches keep one core busy; a second thread gains little here and, on a shared
 # machine, can make an epoch many times slower.
-torch.set_num_threads(1)
+limit_threads(1)
 
 # %% [markdown]
 # ## Task 1 · The model
