@@ -5,6 +5,7 @@ adds what the browser tests need (Chromium). Elsewhere this prints what to insta
 carries on: the course still works, with downloads instead of Debian's data package.
 """
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -16,6 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def wanted_packages() -> list[str]:
     names = []
+    # Debian's own python3 can only create virtual environments with python3-venv.
+    if importlib.util.find_spec("ensurepip") is None:
+        names.append("python3-venv")
     for listing in (ROOT / "binder" / "apt.txt", ROOT / "tools" / "apt-test.txt"):
         for line in listing.read_text().splitlines():
             line = line.split("#", 1)[0].strip()

@@ -30,3 +30,13 @@ def test_setup_check_runs_and_its_slider_answers_from_the_kernel(lab):
         timeout=15_000,
     )
     assert page.locator(".widget-readout").first.inner_text().strip() == "5"
+
+
+def test_a_lesson_source_file_opens_as_a_notebook(lab):
+    # binder/overrides.json makes Jupytext's notebook view the default for .py files, so a
+    # student (or instructor editing a lesson) double-clicking a .py gets cells, not text.
+    lab.open("lessons/00-setup-check.py")
+    page = lab.page
+    assert page.locator(".jp-NotebookPanel .jp-MarkdownCell").count() >= 5
+    assert page.locator(".jp-NotebookPanel .jp-CodeCell").count() >= 5
+    assert page.locator(".jp-FileEditor:visible").count() == 0
