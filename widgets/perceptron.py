@@ -693,13 +693,18 @@ class PerceptronPlayground:
             layout=w.Layout(width="320px"),
         )
         self.data_dropdown = w.Dropdown(
-            options=choices, value=data, description="data", layout=w.Layout(width="200px")
+            options=choices,
+            value=data,
+            description="data",
+            layout=w.Layout(width="155px"),
+            style={"description_width": "initial"},
         )
         self.activation_dropdown = w.Dropdown(
             options=list(ACTIVATIONS),
             value=activation,
             description="activation",
-            layout=w.Layout(width="200px"),
+            layout=w.Layout(width="160px"),
+            style={"description_width": "initial"},
         )
         self.step_button = w.Button(
             description="Step",
@@ -724,7 +729,17 @@ class PerceptronPlayground:
             description="auto-step",
             tooltip="play / pause: one step per tick",
         )
-        self.image = w.Image(format="png", layout=w.Layout(width="576px"))
+        # The picture shrinks with a narrow notebook; the controls keep their width.
+        self.image = w.Image(
+            format="png",
+            layout=w.Layout(
+                width="576px",
+                height="auto",
+                min_width="0",
+                flex="0 1 auto",
+                align_self="flex-start",
+            ),
+        )
         self.status = w.HTML()
 
         self._syncing = False  # True while the model writes into the sliders
@@ -739,7 +754,8 @@ class PerceptronPlayground:
         self.play.observe(self._on_play_tick, names="value")
 
         controls = w.VBox(
-            [
+            layout=w.Layout(flex="0 0 330px"),
+            children=[
                 w.HBox([self.data_dropdown, self.activation_dropdown]),
                 self.w1_slider,
                 self.w2_slider,
@@ -747,7 +763,7 @@ class PerceptronPlayground:
                 self.learning_rate_slider,
                 w.HBox([self.step_button, self.epoch_button, self.reset_button]),
                 self.play,
-            ]
+            ],
         )
         self.ui = w.VBox([w.HBox([controls, self.image]), self.status])
         self.ui.add_class("perceptron-playground")
