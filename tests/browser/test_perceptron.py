@@ -33,8 +33,13 @@ def test_playground_slider_and_step_update_status_and_picture(lab):
     status_selector = ".perceptron-playground .perceptron-status"
     status = page.locator(status_selector).first
     image = playground.locator("img").first
-    status.wait_for()
     image.wait_for()
+    # The status is an HTML widget whose text arrives just after its box appears.
+    page.wait_for_function(
+        "([selector]) => (document.querySelector(selector)?.innerText || '').includes('AND')",
+        arg=[status_selector],
+        timeout=15_000,
+    )
 
     start_text, start_src = status.inner_text(), image.get_attribute("src")
     assert "AND" in start_text and "w = (0, 0), b = 0" in start_text
