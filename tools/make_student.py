@@ -105,16 +105,21 @@ def student_source(
     code_marker: tuple[int, str, str] | None = None  # (line number, indent, task)
     markdown_marker: int | None = None
     student_marker: int | None = None
+
+    def refuse_open_markers(problem: str) -> None:
+        """A marker must close inside its own cell, and every marker must close."""
+        for open_at, kind in (
+            (code_marker, "# SOLUTION"),
+            (markdown_marker, _MARKDOWN_START),
+            (student_marker, _STUDENT_START),
+        ):
+            if open_at:
+                start = open_at[0] if isinstance(open_at, tuple) else open_at
+                raise MarkerError(f"{name}:{start}: {kind} {problem}")
+
     for number, line in enumerate(lines, start=1):
         if line.startswith("# %%"):
-            for open_at, kind in (
-                (code_marker, "# SOLUTION"),
-                (markdown_marker, _MARKDOWN_START),
-                (student_marker, _STUDENT_START),
-            ):
-                if open_at:
-                    start = open_at[0] if isinstance(open_at, tuple) else open_at
-                    raise MarkerError(f"{name}:{start}: {kind} is not closed before the next cell")
+            refuse_open_markers("is not closed before the next cell")
             in_markdown = line.startswith("# %% [markdown]")
             solution_cell = _SOLUTION_CELL.search(line) is not None
             if not solution_cell:
@@ -164,14 +169,7 @@ def student_source(
         if markdown_marker:
             continue
         output.append(_LINK.sub(lambda m: _rewrite_link(m, source_dir, target_dir, own_name), line))
-    for open_at, kind in (
-        (code_marker, "# SOLUTION"),
-        (markdown_marker, _MARKDOWN_START),
-        (student_marker, _STUDENT_START),
-    ):
-        if open_at:
-            start = open_at[0] if isinstance(open_at, tuple) else open_at
-            raise MarkerError(f"{name}:{start}: {kind} is never closed")
+    refuse_open_markers("is never closed")
     return "\n".join(_without_empty_markdown_cells(output)) + "\n"
 
 
