@@ -16,9 +16,16 @@ from pathlib import Path
 
 import numpy as np
 
+from widgets.claims import course_seed
+
 
 def seed_everything(seed: int = 0) -> np.random.Generator:
-    """Seed Python's, NumPy's and PyTorch's generators; return a seeded NumPy Generator."""
+    """Seed Python's, NumPy's and PyTorch's generators; return a seeded NumPy Generator.
+
+    The seed is shifted by ``$NN_COURSE_SEED`` (see ``widgets.claims.course_seed``), so
+    the margins tool can rerun a lesson under other seeds; unset, ``seed`` is used as is.
+    """
+    seed = course_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
