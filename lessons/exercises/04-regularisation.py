@@ -21,6 +21,7 @@
 import numpy as np
 
 from widgets.checks import ex04_regularisation as check
+from widgets.claims import check_claim
 
 # %% [markdown]
 # ## Task 1 · Dropout, forward
@@ -37,7 +38,7 @@ from widgets.checks import ex04_regularisation as check
 # reproducible. With `training=False`, return `x` unchanged and a mask of ones.
 
 
-# %%
+# %% tags=["nbval-check-output"]
 def dropout_forward(x, p, rng, training):
     """Inverted dropout: (x * mask, mask), the identity when not training."""
     raise NotImplementedError("Task 1: inverted dropout, forward")
@@ -52,7 +53,7 @@ check.dropout_forward(dropout_forward)
 # $\partial L/\partial\,\text{out}$ and the mask of the forward pass.
 
 
-# %%
+# %% tags=["nbval-check-output"]
 def dropout_backward(grad_output, mask):
     """dL/dx of out = x * mask."""
     raise NotImplementedError("Task 2: inverted dropout, backward")
@@ -74,7 +75,7 @@ check.dropout_backward(dropout_backward)
 # gradients unchanged.
 
 
-# %%
+# %% tags=["nbval-check-output"]
 def sgd_step(params, grads, learning_rate, weight_decay):
     """One SGD step with weight decay, updating the arrays in params in place."""
     raise NotImplementedError("Task 3: an SGD step with weight decay")
