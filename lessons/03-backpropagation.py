@@ -45,8 +45,13 @@ import numpy as np
 import torch
 from IPython.display import Image
 
-from widgets.backprop import BackpropStepper, BackpropTape, Value, scalar_network, topological_order
+from widgets.activations import softmax
+from widgets.autodiff import Value, topological_order
+from widgets.backprop import BackpropStepper
+from widgets.backprop_network import scalar_network
+from widgets.backprop_tape import BackpropTape
 from widgets.data import make_gate
+from widgets.gradcheck import check_gradients, numerical_gradient, relative_error
 from widgets.mlp_by_hand import (
     Layer,
     gradient_check,
@@ -57,10 +62,7 @@ from widgets.mlp_by_hand import (
     mlp_loss,
     mlp_loss_and_gradients,
     mse_loss,
-    numerical_gradient,
     predict_classes,
-    relative_error,
-    softmax,
     softmax_cross_entropy,
     train_mlp,
 )
@@ -467,7 +469,7 @@ print("η = 2 solves XOR in 3000 steps; η = 0.2 is still on the plateau")
 # $10^{-9}$ or less; a wrong one $10^{-2}$ or more.
 
 # %%
-show_source(numerical_gradient, relative_error, gradient_check)
+show_source(numerical_gradient, relative_error, check_gradients, gradient_check)
 
 # %%
 check_rng = np.random.default_rng(1)

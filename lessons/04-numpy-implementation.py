@@ -61,7 +61,7 @@ rng = seed_everything(0)
 
 # %%
 limit_threads(1)  # PyTorch too: it checks our gradients later
-assert blas_threads() in (1, None)  # None: NumPy is not using OpenBLAS here (e.g. MKL)
+assert blas_threads() in (1, None)  # None: a BLAS threadpoolctl cannot see (Accelerate)
 
 # %% [markdown]
 # **The data.** Fashion-MNIST: 70,000 grey 28×28 images of clothing in 10 classes. Set
@@ -246,10 +246,11 @@ assert n_parameters == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10 == 235_
 # For a layer with many outputs we differentiate $f = \sum (\text{output} \odot R)$ for a
 # fixed random $R$, so that every output matters. The check needs **float64**: float32
 # rounds at about $10^{-7}$, which divided by $\varepsilon = 10^{-6}$ swamps the slope.
-# Every layer therefore takes a `dtype`.
+# Every layer therefore takes a `dtype`. The checker itself is lesson 3's
+# `check_gradients` (in `widgets.gradcheck`); lesson 4 only chooses what to nudge:
 
 # %%
-show_source(nn.relative_error, nn.gradient_check)
+show_source(nn.gradient_check)
 
 # %%
 check_rng = np.random.default_rng(1)

@@ -35,6 +35,8 @@ from collections.abc import Callable, Iterator, Sequence
 import numpy as np
 
 from widgets import activations
+from widgets.activations import softmax  # noqa: F401  (nn.softmax, as lesson 4 writes it)
+from widgets.gradcheck import check_gradients
 
 DTYPE = np.float32
 INITS = ("he", "xavier")
@@ -389,13 +391,6 @@ class SoftmaxCrossEntropy:
         return grad
 
     __call__ = forward
-
-
-def softmax(logits) -> np.ndarray:
-    """Class probabilities from logits (rows sum to 1), stable for any logit size."""
-    logits = np.asarray(logits)
-    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 # --------------------------------------------------------------------------- model
@@ -816,14 +811,6 @@ def fit(
 
 
 # --------------------------------------------------------------------------- checking
-def relative_error(a, b) -> float:
-    """||a - b|| / (||a|| + ||b||): 0 for equal arrays, ~1e-7 or less for a correct float64
-    gradient, 1 when they have nothing in common."""
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    scale = np.linalg.norm(a) + np.linalg.norm(b)
-    return 0.0 if scale == 0 else float(np.linalg.norm(a - b) / scale)
-
-
 def gradient_check(
     layer,
     x,
@@ -835,6 +822,9 @@ def gradient_check(
     seed: int = 0,
 ) -> dict[str, float]:
     """Compare ``layer``'s backward with central finite differences; return relative errors.
+
+    The checking itself is :func:`widgets.gradcheck.check_gradients` (lesson 3's); this
+    function picks the scalar to differentiate and the arrays to nudge.
 
     ``layer`` is any object with ``forward``/``backward`` and ``params``/``grads`` (a layer or
     a :class:`Sequential`). Without ``loss_fn`` the scalar differentiated is
@@ -855,9 +845,12 @@ def gradient_check(
     if (loss_fn is None) != (target is None):
         raise ValueError("pass both loss_fn and target, or neither")
     rng = np.random.default_rng(seed)
-    pristine = copy.deepcopy(layer)
+    # `probe` never runs: every evaluation runs a fresh copy of it, so Dropout draws the
+    # same mask each time, while the checker perturbs probe's own arrays in place.
+    probe = copy.deepcopy(layer)
+    inputs = x.copy()
 
-    def forward_scalar(model, inputs):
+    def forward_scalar(model):
         outputs = model.forward(inputs)
         if loss_fn is None:
             return float(np.sum(outputs * projection)), None
@@ -866,26 +859,17 @@ def gradient_check(
 
     projection = None
     if loss_fn is None:
-        projection = rng.standard_normal(copy.deepcopy(pristine).forward(x).shape)
-    model = copy.deepcopy(pristine)
-    _, loss = forward_scalar(model, x)
+        projection = rng.standard_normal(copy.deepcopy(probe).forward(inputs).shape)
+    model = copy.deepcopy(probe)
+    _, loss = forward_scalar(model)
     grad_output = projection if loss is None else loss.backward()
     analytic = {"input": np.array(model.backward(grad_output), dtype=np.float64)}
     analytic.update({name: np.array(grad) for name, grad in model.grads.items()})
-
-    errors = {}
-    for name, array in arrays.items():
-        count = min(array.size, entries_per_array)
-        entries = rng.choice(array.size, size=count, replace=False)
-        numeric = np.empty(count)
-        for k, entry in enumerate(entries):
-            values = []
-            for shift in (eps, -eps):
-                model = copy.deepcopy(pristine)
-                inputs = x.copy()
-                target_array = inputs if name == "input" else model.params[name]
-                target_array.flat[entry] += shift
-                values.append(forward_scalar(model, inputs)[0])
-            numeric[k] = (values[0] - values[1]) / (2 * eps)
-        errors[name] = relative_error(analytic[name].flat[entries], numeric)
-    return errors
+    return check_gradients(
+        lambda: forward_scalar(copy.deepcopy(probe))[0],
+        {"input": inputs, **probe.params},
+        analytic,
+        epsilon=eps,
+        entries_per_array=entries_per_array,
+        rng=rng,
+    )
