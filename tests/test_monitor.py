@@ -137,6 +137,7 @@ def test_a_flag_is_drawn_at_once_despite_the_throttle():
     monitor.log(epoch=2, loss=math.inf)
     assert monitor.render_count == drawn + 1
     assert "diverging" in monitor.figure.panel_titles()["loss"]
+    assert not monitor.should_stop  # only flagged: stopping is opt-in
 
 
 # ---------------------------------------------------------------------- interrupts

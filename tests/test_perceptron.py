@@ -13,12 +13,9 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from widgets.data import make_blobs, make_gate, make_moons
-from widgets.perceptron import (
-    Perceptron,
-    PerceptronPlayground,
-    PerceptronPlot,
-    perceptron_update,
-)
+from widgets.perceptron import Perceptron, perceptron_update
+from widgets.perceptron_plot import PerceptronPlot
+from widgets.perceptron_widget import PerceptronPlayground
 
 
 def reference_training(X, y, learning_rate, epochs):
