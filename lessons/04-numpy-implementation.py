@@ -665,34 +665,22 @@ initial_first_weights = model.layers[0].params["W"].copy()  # for section 11
 optimizer = nn.Adam(model.parameters(), model.gradients(), lr=PEAK_LR)
 
 
-def log_epoch(record):
-    monitor.log(
-        epoch=record["epoch"],
-        loss=record["loss"],
-        val_loss=record["val_loss"],
-        acc=record["acc"],
-        val_acc=record["val_acc"],
-        lr=record["lr"],
-    )
-
-
 # %% tags=["nbval-ignore-output"]
 started = time.perf_counter()
 monitor = TrainingMonitor(title=f"NumPy MLP on {dataset}")
-with monitor:
-    history = nn.fit(
-        model,
-        cross_entropy,
-        optimizer,
-        X_train,
-        y_train,
-        epochs=EPOCHS,
-        batch_size=128,
-        rng=train_rng,
-        validation_data=(X_val, y_val),
-        lr_schedule=cosine_schedule,
-        on_epoch_end=log_epoch,
-    )
+history = nn.fit(
+    model,
+    cross_entropy,
+    optimizer,
+    X_train,
+    y_train,
+    epochs=EPOCHS,
+    batch_size=128,
+    rng=train_rng,
+    validation_data=(X_val, y_val),
+    lr_schedule=cosine_schedule,
+    monitor=monitor,  # logs every epoch's numbers, as PyTorch's fit does in lesson 5
+)
 training_seconds = time.perf_counter() - started
 test_loss, test_accuracy = nn.evaluate(model, cross_entropy, X_test, y_test)
 print(f"{EPOCHS} epochs in {training_seconds:.1f} s; test accuracy {test_accuracy:.4f}")
