@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
 
 from widgets.activations import softmax
-from widgets.gradcheck import check_gradients, numerical_gradient, relative_error
+from widgets.gradcheck import check_gradients, numerical_gradient, relative_error, scalar_slope
 from widgets.mlp_by_hand import init_mlp, mlp_loss, mlp_loss_and_gradients
 
 
@@ -67,3 +69,13 @@ def test_softmax_matches_pytorch_and_survives_huge_logits():
     expected = torch.softmax(torch.tensor(logits), dim=-1).numpy()
     np.testing.assert_allclose(softmax(logits), expected, rtol=1e-12)
     assert softmax(np.float32([[1.0, 2.0]])).dtype == np.float32  # lesson 4 stays in float32
+
+
+def test_scalar_slope_uses_a_relative_step_and_refuses_kinks_and_domain_edges():
+    assert scalar_slope(lambda x: 2 * x, 1e11) == pytest.approx(2.0, rel=1e-9)
+    assert scalar_slope(math.sqrt, 1e-7) == pytest.approx(0.5 / math.sqrt(1e-7), rel=1e-9)
+    assert scalar_slope(lambda x: x * x, 0.0) == pytest.approx(0.0, abs=1e-9)  # smooth minimum
+    assert scalar_slope(lambda x: max(x, 0.0), 0.0) is None  # ReLU's kink
+    assert scalar_slope(abs, 0.0) is None
+    assert scalar_slope(math.sqrt, 0.0) is None  # the nudge leaves the domain
+    assert scalar_slope(math.log, 0.0) is None

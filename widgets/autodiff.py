@@ -97,7 +97,13 @@ class Value:
         k = float(exponent)
 
         def power(a):
-            return a**k, (k * a ** (k - 1),)
+            if a < 0 and not k.is_integer():
+                raise ValueError(f"x ** {k:g} needs x >= 0 (a real root), got {a:g}")
+            if a == 0 and k < 0:
+                raise ValueError(f"x ** {k:g} is undefined at x = 0 (a division by zero)")
+            if a == 0 and 0 < k < 1:
+                return 0.0, (math.inf,)  # a root is infinitely steep at 0 (PyTorch agrees)
+            return a**k, (k * a ** (k - 1) if k != 0 else 0.0,)
 
         return Value._result(power, "**", self, constant=k)
 

@@ -126,7 +126,12 @@ def gradient_table(tape: BackpropTape, rows: Sequence[int] | None = None) -> str
     body = []
     for i in rows:
         error = tape.relative_error(i)
-        check = "" if error is None else ("✓" if tape.gradient_agrees(i) else "✗")
+        if error is not None:
+            check = f"{error:.1e} {'✓' if tape.gradient_agrees(i) else '✗'}"
+        elif tape.gradient_is_final(i):  # a kink or a domain edge: no slope to estimate
+            check = "not differentiable here"
+        else:
+            check = "·"
         update = ""
         if tape.nodes[i].parameter and tape.values[i] != tape.nodes[i].data:
             update = f"{format_number(tape.nodes[i].data)} → {format_number(tape.values[i])}"
@@ -136,7 +141,7 @@ def gradient_table(tape: BackpropTape, rows: Sequence[int] | None = None) -> str
             format_number(tape.values[i]),
             format_number(tape.grads[i]),
             numerical,
-            "·" if error is None else f"{error:.1e} {check}",
+            check,
             update,
         ]
         style = ' class="current" style="background:#fff3c4"' if i in written else ""

@@ -14,13 +14,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from widgets.autodiff import Value, topological_order
-from widgets.gradcheck import numerical_gradient, relative_error
+from widgets.gradcheck import relative_error, rounding_uncertainty, scalar_slope
 
 # A backprop gradient passes the stepper's check when its relative error to the
-# numerical estimate is below this (issue 17 revisits the check's step and tolerance).
+# numerical estimate (taken with a step relative to the node's size) is below this.
 CHECK_TOLERANCE = 1e-6
 
 _SUPERSCRIPTS = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -117,6 +115,10 @@ class BackpropTape:
         self._initial_values = [node.data if node.is_leaf else None for node in self.nodes]
         self.steps = self._record()
         self.numerical_grads = self._numerical_gradients(epsilon)
+        output_value = self.forward_values[self.index[id(output)]]
+        self.numerical_uncertainty = [
+            rounding_uncertainty(output_value, value, epsilon) for value in self.forward_values
+        ]
         self.grad_final_at = self._grad_final_positions()
         self.boundaries = self._boundaries()
         self.position = 0
@@ -259,19 +261,17 @@ class BackpropTape:
             f"{format_number(before)} + {format_number(upstream * local)} = {format_number(after)})"
         )
 
-    def _numerical_gradients(self, epsilon: float) -> list[float]:
+    def _numerical_gradients(self, epsilon: float) -> list[float | None]:
         """∂output/∂node by central differences, nudging each node's value in turn.
 
-        (Issue 17: a step relative to the node's size belongs here.)
+        The step is relative to the node's size, and a node where the output has no
+        slope to estimate (a kink such as ReLU at 0, the edge of a log's or a root's
+        domain) gets None: the widget says "not differentiable here" rather than ✗.
         """
-        gradients = []
-        for i, value in enumerate(self.forward_values):
-            cell = np.array([value])
-            slope = numerical_gradient(
-                lambda i=i, cell=cell: self._evaluate({i: cell[0]}), cell, epsilon
-            )
-            gradients.append(float(slope[0]))
-        return gradients
+        return [
+            scalar_slope(lambda x, i=i: self._evaluate({i: x}), value, epsilon)
+            for i, value in enumerate(self.forward_values)
+        ]
 
     def _grad_final_positions(self) -> list[int | None]:
         """For each node, the position after which its gradient is complete."""
@@ -367,9 +367,6 @@ class BackpropTape:
     def grad_of(self, node: Value) -> float | None:
         return self.grads[self._require(node)]
 
-    def numerical_grad_of(self, node: Value) -> float:
-        return self.numerical_grads[self._require(node)]
-
     def _require(self, node: Value) -> int:
         try:
             return self.index[id(node)]
@@ -377,16 +374,29 @@ class BackpropTape:
             raise ValueError(f"{node!r} is not part of this graph") from None
 
     def relative_error(self, i: int) -> float | None:
-        """|backprop − numerical| / (|backprop| + |numerical|), once node ``i``'s grad is final."""
-        final = self.grad_final_at[i]
-        if final is None or self.position < final:
+        """|backprop − numerical| / (|backprop| + |numerical|), once node ``i``'s grad is
+        final; None before that, and where there is no numerical slope (a kink)."""
+        if not self.gradient_is_final(i) or self.numerical_grads[i] is None:
             return None
         return relative_error(self.grads[i], self.numerical_grads[i])
 
+    def gradient_is_final(self, i: int) -> bool:
+        """Whether every contribution to node ``i``'s gradient has been added."""
+        final = self.grad_final_at[i]
+        return final is not None and self.position >= final
+
     def gradient_agrees(self, i: int) -> bool | None:
-        """Whether node ``i``'s finished gradient passes the numerical check (None: not yet)."""
+        """Whether node ``i``'s finished gradient passes the numerical check (None: not yet,
+        or not differentiable here): a relative error below ``CHECK_TOLERANCE``, or a
+        difference within what rounding alone does to the numerical estimate."""
         error = self.relative_error(i)
-        return None if error is None else error < CHECK_TOLERANCE
+        if error is None:
+            return None
+        difference = abs(self.grads[i] - self.numerical_grads[i])
+        return error < CHECK_TOLERANCE or difference <= self.numerical_uncertainty[i]
+
+    def numerical_grad_of(self, node: Value) -> float | None:
+        return self.numerical_grads[self._require(node)]
 
     @property
     def step_count(self) -> int:

@@ -9,6 +9,8 @@ checked: lesson 3's matrix-form MLP (:func:`widgets.mlp_by_hand.gradient_check`)
   loss that reads the array: ``(f(θ+ε) − f(θ−ε)) / 2ε``, with an error of order ε².
 * :func:`relative_error` compares two gradients independently of their scale.
 * :func:`check_gradients` does both for several named arrays at once.
+* :func:`scalar_slope` differentiates a function of one number with a step relative to
+  its size, and says when there is no slope to estimate (a kink, a domain edge).
 
 Checks need float64: float32 rounds at about 1e-7, which divided by ε = 1e-6 would
 drown the slope.
@@ -16,6 +18,7 @@ drown the slope.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -90,3 +93,49 @@ def check_gradients(
             expected if entries is None else expected.flat[entries], numerical
         )
     return errors
+
+
+_ROUNDING = 4 * 2.2e-16  # a few float64 ulps: how far rounding moves an evaluation
+
+
+def relative_step(x: float, epsilon: float = 1e-6) -> float:
+    """The finite-difference step for ``x``: ``epsilon`` times its size (``epsilon`` at 0).
+
+    A fixed step vanishes next to 1e11 (the output does not move) and crosses zero next
+    to 1e-7 (a root or a log leaves its domain); a relative one does neither."""
+    return epsilon * abs(x) if x != 0 else epsilon
+
+
+def rounding_uncertainty(value: float, x: float, epsilon: float = 1e-6) -> float:
+    """How far rounding alone can move :func:`scalar_slope`'s estimate at ``x`` when the
+    function's value there is ``value``: a few ulps of ``value`` divided by the step.
+
+    A node that is small next to the output (``c`` in ``(a·b + c)·a`` with a = 1e5) is
+    nudged by a tiny step that changes a huge output by little more than its rounding."""
+    return _ROUNDING * abs(value) / relative_step(x, epsilon)
+
+
+def scalar_slope(function: Callable[[float], float], x: float, epsilon: float = 1e-6):
+    """The central-difference slope of ``function`` at ``x``, or None where it has none.
+
+    None when a nudge leaves the function's domain (a log or a root of a negative
+    number, a division by zero, an overflow), or when ``x`` sits on a kink (ReLU at 0):
+    there the one-sided slopes disagree by the same amount whatever the step, while
+    for a smooth function their gap shrinks with the step.
+    """
+    step = relative_step(x, epsilon)
+    try:
+        centre = function(x)
+        gaps, central = [], None
+        for h in (step, step / 10):
+            plus, minus = function(x + h), function(x - h)
+            if not all(math.isfinite(v) for v in (centre, plus, minus)):
+                return None
+            gaps.append(abs((plus - centre) - (centre - minus)) / h)
+            central = (plus - minus) / (2 * h) if central is None else central
+    except (ValueError, ZeroDivisionError, OverflowError):
+        return None
+    noise = _ROUNDING * max(abs(centre), 1e-300) / (step / 10)  # rounding in the small gap
+    if gaps[1] > 0.5 * gaps[0] and gaps[1] > 100 * noise:
+        return None  # the gap did not shrink with the step: a kink
+    return central
