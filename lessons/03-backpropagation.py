@@ -199,8 +199,10 @@ assert (tape.grad_of(b), tape.grad_of(c)) == (a.data**2, a.data) == (4.0, 2.0)
 
 # %% [markdown]
 # **The numerical check.** For each node, the tape also estimated $\partial L/\partial$node
-# by nudging that node's value up and down by $\varepsilon = 10^{-6}$ and recomputing $L$
-# (section 6). Every gradient agrees to better than one part in a million:
+# by nudging that node's value up and down by a millionth of its size and recomputing $L$
+# (section 6). Every gradient agrees to better than one part in a million. (Where a node
+# sits on a kink, such as ReLU at exactly 0, there is no slope to estimate: the widget
+# says "not differentiable here".)
 
 # %%
 for i, name in enumerate(tape.names):

@@ -139,6 +139,15 @@ def _check_number(name: str, value, *, positive: bool = False, limit: float = MA
     return number
 
 
+def _check_epochs(name: str, value) -> int:
+    """A whole number of epochs, at least 1 (``3`` or ``3.0``; not NaN, 2.5 or "3")."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a whole number of epochs, not {value!r}")
+    if not np.isfinite(value) or value != int(value) or value < 1:
+        raise ValueError(f"{name} must be a whole number of epochs, at least 1, not {value!r}")
+    return int(value)
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
@@ -168,10 +177,13 @@ class Perceptron:
         self.X, self.y = check_data(X, y)
         self.learning_rate = learning_rate
         self.activation = activation
-        if int(max_epochs) < 1:
-            raise ValueError(f"max_epochs must be at least 1, not {max_epochs!r}")
-        self.max_epochs = int(max_epochs)
-        w1, w2 = np.asarray(weights, dtype=float).reshape(2)
+        self.max_epochs = _check_epochs("max_epochs", max_epochs)
+        try:
+            w1, w2 = weights
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"weights must be two numbers (w1, w2), one per feature; got {weights!r}"
+            ) from None
         self.set_weights(w1, w2, bias)
 
     # ---- settings
@@ -276,7 +288,7 @@ class Perceptron:
 
     def train(self, max_epochs: int | None = None) -> TrainingStatus:
         """Run whole epochs until converged, cycling or ``max_epochs`` (default: the cap)."""
-        limit = self.max_epochs if max_epochs is None else int(max_epochs)
+        limit = self.max_epochs if max_epochs is None else _check_epochs("max_epochs", max_epochs)
         if self.position != 0:
             self.epoch()
         while self.status.state == "training" and self.epochs < limit:

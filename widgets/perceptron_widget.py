@@ -212,23 +212,43 @@ class PerceptronPlayground:
         return make_gate(name)
 
     # ---- handlers (thin: each calls one model method, then refresh)
+    def _apply(self, action, *, keep_highlight: bool = False) -> None:
+        """Run one model method for a control, then redraw. A value the model refuses
+        (a weight beyond its limit, say) is reported in the status line and the controls
+        go back to the model's values: nothing is raised into the browser."""
+        highlight = self._highlight() if keep_highlight else None
+        try:
+            action()
+        except ValueError as error:
+            self.refresh(highlight=highlight)
+            self.status.value += (
+                f"<div class='perceptron-refused' style='color:firebrick'>Not applied: "
+                f"{html.escape(str(error))}. The controls show the model's values again; "
+                "Reset starts over.</div>"
+            )
+            return
+        self.refresh(highlight=highlight)
+
     def _on_weight_slider(self, change) -> None:
         if self._syncing:
             return
-        self.model.set_weights(self.w1_slider.value, self.w2_slider.value, self.b_slider.value)
-        self.refresh()
+        values = (self.w1_slider.value, self.w2_slider.value, self.b_slider.value)
+        self._apply(lambda: self.model.set_weights(*values))
 
     def _on_learning_rate(self, change) -> None:
-        self.model.learning_rate = change["new"]
-        self.refresh(highlight=self._highlight())
+        def set_rate():
+            self.model.learning_rate = change["new"]
+
+        self._apply(set_rate, keep_highlight=True)
 
     def _on_data(self, change) -> None:
-        self.model.set_data(*self._dataset(change["new"]))
-        self.refresh()
+        self._apply(lambda: self.model.set_data(*self._dataset(change["new"])))
 
     def _on_activation(self, change) -> None:
-        self.model.activation = change["new"]
-        self.refresh(highlight=self._highlight())
+        def set_activation():
+            self.model.activation = change["new"]
+
+        self._apply(set_activation, keep_highlight=True)
 
     def _on_reset(self, _button=None) -> None:
         self.play.playing = False
