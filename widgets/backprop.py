@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from widgets.autodiff import Value, topological_order
 from widgets.backprop_draw import (
     Scene,
-    _current_marks,
+    current_marks,
     graph_scene,
     network_scene,
     scene_to_png,
@@ -121,7 +121,7 @@ _CELL_STYLE = "padding:1px 10px;text-align:right"  # Lab's default table padding
 
 def gradient_table(tape: BackpropTape, rows: Sequence[int] | None = None) -> str:
     """HTML table: value, backprop's gradient, the numerical gradient, their relative error."""
-    written, _, _ = _current_marks(tape)
+    written, _, _ = current_marks(tape)
     rows = range(len(tape.nodes)) if rows is None else rows
     body = []
     for i in rows:

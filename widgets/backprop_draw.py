@@ -128,7 +128,7 @@ def _order_column(nodes: list[int], row: list[float], neighbours) -> None:
         row[i] = float(new_row)
 
 
-def _current_marks(tape: BackpropTape) -> tuple[set[int], set[int], str]:
+def current_marks(tape: BackpropTape) -> tuple[set[int], set[int], str]:
     """The nodes the last click wrote, the nodes their gradients came from, and the phase."""
     steps = tape.current_steps
     if not steps:
@@ -155,7 +155,7 @@ def graph_scene(tape: BackpropTape) -> Scene:
     for i, (x, y) in positions.items():  # centre each column vertically
         offset = (tallest - rows[column[i]]) * (height + gap_y) / 2
         positions[i] = (x, y + offset)
-    written, sources, phase = _current_marks(tape)
+    written, sources, phase = current_marks(tape)
     boxes = []
     for i, node in enumerate(tape.nodes):
         title = tape.names[i] + (f" = {tape.formula(i)}" if not node.is_leaf else "")
