@@ -152,6 +152,15 @@ print(L, "  parents of L:", [parent.label for parent in L.parents], " operation:
 # the nodes that use it), so a node's upstream gradient is complete before it is passed
 # on. It starts from $\partial L/\partial L = 1$.
 #
+# In the engine, each row of the table is one small *rule* next to the method that uses
+# it: from the inputs' numbers it returns the output's number and the local gradients.
+# Subtraction and division have no rule of their own: $u - v = u + v\cdot(-1)$ and
+# $u / v = u \cdot v^{-1}$, so their gradients follow from the rows above.
+
+# %%
+show_source(Value.__mul__, Value.tanh, Value.__sub__)
+
+# %% [markdown]
 # ### Step through it
 #
 # Press **Next ▶** to compute one node of the forward pass, then one edge of the backward

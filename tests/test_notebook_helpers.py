@@ -59,3 +59,8 @@ def test_show_source_heads_the_package_code_with_its_home_as_markdown():
     shown = notebook.show_source(make_gate)
     assert repr(shown).startswith("# Defined in widgets/data.py\ndef make_gate(name: str)")
     assert shown._repr_markdown_().startswith("```python\n# Defined in widgets/data.py\n")
+
+
+def test_show_source_dedents_methods():
+    shown = notebook.show_source(notebook._Source.__repr__)
+    assert repr(shown).startswith("# Defined in widgets/notebook.py\ndef __repr__(self)")

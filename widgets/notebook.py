@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import os
 import random
+import textwrap
 
 import numpy as np
 from threadpoolctl import threadpool_info, threadpool_limits
@@ -125,7 +126,10 @@ def show_source(*objects) -> _Source:
 
     >>> show_source(make_gate)   # doctest: +SKIP
     """
-    parts = [f"# Defined in {_home(obj)}\n{inspect.getsource(obj)}" for obj in objects]
+    # Dedented, so that a method reads like the function it is.
+    parts = [
+        f"# Defined in {_home(obj)}\n{textwrap.dedent(inspect.getsource(obj))}" for obj in objects
+    ]
     return _Source("\n\n".join(part.rstrip("\n") + "\n" for part in parts))
 
 
