@@ -37,11 +37,11 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import ListedColormap
 
 from widgets.activations import sigmoid
 from widgets.claims import check_claim, course_seed
 from widgets.data import make_circles, make_gate, make_moons, make_spirals
+from widgets.decision_regions import plot_decision_regions
 from widgets.mlp_by_hand import (
     Layer,
     init_mlp,
@@ -399,19 +399,17 @@ for name in datasets:
     print(f"{name:18s}  " + "".join(f"{accuracy[name, tuple(h)]:10.0%}" for h in architectures))
 
 # %%
-region_colours = ListedColormap(["#aec7e8", "#ffbb78", "#98df8a"])  # light: predicted class
-point_colours = ListedColormap(["#1f77b4", "#ff7f0e", "#2ca02c"])  # dark: true class
-grid_x, grid_y = np.meshgrid(np.linspace(-1.6, 2.6, 150), np.linspace(-1.4, 1.6, 150))
-grid = np.c_[grid_x.ravel(), grid_y.ravel()]
 figure, axes_grid = plt.subplots(3, 4, figsize=(14, 9.5))
 for row, (name, (X, y)) in zip(axes_grid, datasets.items(), strict=True):
     for axes, hidden in zip(row, architectures, strict=True):
-        predicted = predict_classes(classifiers[name, tuple(hidden)], grid).reshape(grid_x.shape)
-        axes.contourf(grid_x, grid_y, predicted, levels=np.arange(-0.5, 3), cmap=region_colours)
-        axes.scatter(*X.T, c=y, cmap=point_colours, s=8, vmin=0, vmax=2)
-        axes.set(
-            xticks=[],
-            yticks=[],
+        layers = classifiers[name, tuple(hidden)]
+        plot_decision_regions(
+            axes,
+            lambda grid, layers=layers: predict_classes(layers, grid),
+            X,
+            y,
+            limits=(-1.6, 2.6, -1.4, 1.6),
+            point_size=8,
             title=f"{name}, hidden {hidden}: {accuracy[name, tuple(hidden)]:.0%}",
         )
 plt.tight_layout()

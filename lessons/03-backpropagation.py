@@ -45,9 +45,14 @@ import numpy as np
 import torch
 from IPython.display import Image
 
-from widgets.backprop import BackpropStepper, BackpropTape, Value, scalar_network, topological_order
+from widgets.activations import softmax
+from widgets.autodiff import Value, topological_order
+from widgets.backprop import BackpropStepper
+from widgets.backprop_network import scalar_network
+from widgets.backprop_tape import BackpropTape
 from widgets.claims import check_claim
 from widgets.data import make_gate
+from widgets.gradcheck import check_gradients, numerical_gradient, relative_error
 from widgets.mlp_by_hand import (
     Layer,
     gradient_check,
@@ -58,10 +63,7 @@ from widgets.mlp_by_hand import (
     mlp_loss,
     mlp_loss_and_gradients,
     mse_loss,
-    numerical_gradient,
     predict_classes,
-    relative_error,
-    softmax,
     softmax_cross_entropy,
     train_mlp,
 )
@@ -151,6 +153,15 @@ print(L, "  parents of L:", [parent.label for parent in L.parents], " operation:
 # the nodes that use it), so a node's upstream gradient is complete before it is passed
 # on. It starts from $\partial L/\partial L = 1$.
 #
+# In the engine, each row of the table is one small *rule* next to the method that uses
+# it: from the inputs' numbers it returns the output's number and the local gradients.
+# Subtraction and division have no rule of their own: $u - v = u + v\cdot(-1)$ and
+# $u / v = u \cdot v^{-1}$, so their gradients follow from the rows above.
+
+# %%
+show_source(Value.__mul__, Value.tanh, Value.__sub__)
+
+# %% [markdown]
 # ### Step through it
 #
 # Press **Next ▶** to compute one node of the forward pass, then one edge of the backward
@@ -198,8 +209,10 @@ assert (tape.grad_of(b), tape.grad_of(c)) == (a.data**2, a.data) == (4.0, 2.0)
 
 # %% [markdown]
 # **The numerical check.** For each node, the tape also estimated $\partial L/\partial$node
-# by nudging that node's value up and down by $\varepsilon = 10^{-6}$ and recomputing $L$
-# (section 6). Every gradient agrees to better than one part in a million:
+# by nudging that node's value up and down by a millionth of its size and recomputing $L$
+# (section 6). Every gradient agrees to better than one part in a million. (Where a node
+# sits on a kink, such as ReLU at exactly 0, there is no slope to estimate: the widget
+# says "not differentiable here".)
 
 # %% tags=["nbval-check-output"]
 for i, name in enumerate(tape.names):
@@ -469,7 +482,7 @@ print("η = 2 solves XOR in 3000 steps; η = 0.2 is still on the plateau")
 # $10^{-9}$ or less; a wrong one $10^{-2}$ or more.
 
 # %% tags=["nbval-check-output"]
-show_source(numerical_gradient, relative_error, gradient_check)
+show_source(numerical_gradient, relative_error, check_gradients, gradient_check)
 
 # %% tags=["nbval-check-output"]
 check_rng = np.random.default_rng(1)

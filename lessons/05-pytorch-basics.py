@@ -444,22 +444,18 @@ numpy_model = numpy_nn.mlp(SIZES, rng=np.random.default_rng(course_seed(0)))
 numpy_loss = numpy_nn.SoftmaxCrossEntropy()
 numpy_optimizer = numpy_nn.Adam(numpy_model.parameters(), numpy_model.gradients(), lr=1e-3)
 numpy_monitor = TrainingMonitor(title="the same MLP in NumPy (lesson 4)")
-with numpy_monitor:
-    numpy_history = numpy_nn.fit(
-        numpy_model,
-        numpy_loss,
-        numpy_optimizer,
-        train_X,
-        train_y,
-        epochs=EPOCHS,
-        batch_size=128,
-        rng=np.random.default_rng(course_seed(0)),
-        validation_data=(validation_X, validation_y),
-        # every number but the epoch's duration, which differs from run to run
-        on_epoch_end=lambda row: numpy_monitor.log(
-            **{key: value for key, value in row.items() if key != "seconds"}
-        ),
-    )
+numpy_history = numpy_nn.fit(
+    numpy_model,
+    numpy_loss,
+    numpy_optimizer,
+    train_X,
+    train_y,
+    epochs=EPOCHS,
+    batch_size=128,
+    rng=np.random.default_rng(course_seed(0)),
+    validation_data=(validation_X, validation_y),
+    monitor=numpy_monitor,  # the same contract as PyTorch's fit above
+)
 numpy_seconds = sum(row["seconds"] for row in numpy_history)
 
 # %%

@@ -60,7 +60,6 @@ from widgets.torch_training import (
     make_loaders,
     make_mlp,
     pixel_statistics,
-    train_one_epoch,
 )
 
 # One CPU thread: these networks are small, and on a busy (shared) machine extra threads
@@ -563,8 +562,8 @@ check_claim(
 #
 # With 500 training images and 270,000 weights, a network can memorise the training set.
 # The signature: the training loss falls towards zero while the validation loss turns
-# around and **rises**. We watch both with a loop of lesson 5's functions, so we can stop
-# early.
+# around and **rises**. We watch both with lesson 5's `fit`, whose `on_epoch_end`
+# callback sees each epoch's numbers and can stop training early.
 
 # %%
 X_small, y_small = X_train[:500], y_train[:500]
@@ -573,19 +572,21 @@ val_loader = batches(X_val[:2000], y_val[:2000], batch_size=2000, shuffle=False)
 
 
 def train_small(model, optimizer, epochs, best=None, patience=None):
-    """Epoch by epoch; with ``best`` keep the best checkpoint, with ``patience`` stop early."""
-    history = []
-    for epoch in range(1, epochs + 1):
-        loss, acc = train_one_epoch(model, small_loader, loss_fn, optimizer)
-        val_loss, val_acc = evaluate(model, val_loader, loss_fn)
-        history.append(
-            {"epoch": epoch, "loss": loss, "acc": acc, "val_loss": val_loss, "val_acc": val_acc}
-        )
-        if best is not None:
-            best.update(val_loss, model, epoch=epoch)
-            if patience is not None and best.epochs_since_best >= patience:
-                break
-    return history
+    """Lesson 5's fit; with ``best`` keep the best checkpoint, with ``patience`` stop early."""
+
+    def keep_best(record):  # fit calls it after every epoch; returning True stops training
+        best.update(record["val_loss"], model, epoch=record["epoch"])
+        return patience is not None and best.epochs_since_best >= patience
+
+    return fit(
+        model,
+        small_loader,
+        loss_fn,
+        optimizer,
+        epochs=epochs,
+        val_loader=val_loader,
+        on_epoch_end=None if best is None else keep_best,
+    )
 
 
 seed_everything(0)

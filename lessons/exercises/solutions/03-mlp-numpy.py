@@ -38,6 +38,7 @@ import numpy as np
 from widgets.checks import ex03_mlp_numpy as check
 from widgets.claims import check_claim, course_seed
 from widgets.data import make_spirals
+from widgets.decision_regions import plot_decision_regions
 
 # %% [markdown]
 # ## Task 1 · A layer's forward pass
@@ -156,15 +157,18 @@ check.train_network(train_network)
 
 # %% tags=["solution"]
 (W1, b1, W2, b2), losses = train_network(X_spirals, y_spirals, seed=course_seed(0))
-grid_x, grid_y = np.meshgrid(np.linspace(-1.2, 1.2, 200), np.linspace(-1.2, 1.2, 200))
-grid = np.c_[grid_x.ravel(), grid_y.ravel()]
-regions = dense_forward(np.tanh(dense_forward(grid, W1, b1)), W2, b2).argmax(axis=1)
 figure, (ax_loss, ax_regions) = plt.subplots(1, 2, figsize=(8, 3.5))
 ax_loss.plot(losses)
 ax_loss.set(xlabel="epoch", ylabel="loss", yscale="log", title="training loss")
-ax_regions.contourf(grid_x, grid_y, regions.reshape(grid_x.shape), alpha=0.3, cmap="viridis")
-ax_regions.scatter(*X_spirals.T, c=y_spirals, cmap="viridis", s=10)
-ax_regions.set(title="decision regions", aspect="equal")
+plot_decision_regions(
+    ax_regions,
+    lambda grid: dense_forward(np.tanh(dense_forward(grid, W1, b1)), W2, b2).argmax(axis=1),
+    X_spirals,
+    y_spirals,
+    limits=(-1.2, 1.2, -1.2, 1.2),
+    title="decision regions",
+)
+ax_regions.set_aspect("equal")
 plt.show()
 check_claim("solution 3: spirals loss, first epoch over last", losses[0] / losses[-1], at_least=10)
 
