@@ -107,7 +107,6 @@ def _python_string(text: str) -> str:
 class _Cell(NamedTuple):
     """One cell's source lines and the file line its first source line sits on."""
 
-    kind: str
     lines: list[str]
     first_line: int
     name: str
@@ -128,7 +127,7 @@ def _cells(notebook, text: str, name: str) -> list[_Cell]:
     if len(headers) != len(notebook.cells):
         raise MarkerError(f"{name}: cannot match its {len(notebook.cells)} cells to `# %%` lines")
     return [
-        _Cell(cell.cell_type, cell.source.split("\n"), header + 1, name)
+        _Cell(cell.source.split("\n"), header + 1, name)
         for cell, header in zip(notebook.cells, headers, strict=True)
     ]
 
