@@ -370,6 +370,14 @@ def test_cifar_batches_with_unexpected_content_are_refused(tmp_path, batch, comp
     assert f"Delete the folder {folder}" in message and f"--root {tmp_path}" in message
 
 
+def test_a_cifar_file_claiming_a_huge_length_is_refused_without_allocating_it(tmp_path):
+    # Found by Hypothesis: BYTEARRAY8 announcing 2**56 bytes made pickle raise MemoryError.
+    path = tmp_path / "test_batch"
+    path.write_bytes(b"\x96\x00\x00\x00\x00\x00\x00\x00\x01")
+    with pytest.raises(ValueError, match="not a readable CIFAR-10 batch .*only 0 remain"):
+        data.read_cifar_batch(path)
+
+
 def test_a_cifar_batch_is_read_into_images_and_labels(tmp_path):
     rng = np.random.default_rng(2)
     batch = {"data": rng.integers(0, 256, (3, 3072), dtype=np.uint8), "labels": [4, 0, 9]}

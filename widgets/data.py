@@ -26,6 +26,7 @@ import io
 import math
 import os
 import pickle
+import pickletools
 import re
 import shutil
 import struct
@@ -473,10 +474,14 @@ def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
     of 3072 bytes and a ``labels`` entry of N labels in 0..9; anything else raises
     ValueError naming the file and what is wrong with it.
     """
-    payload = Path(path).read_bytes()  # in memory: a damaged length field cannot over-read
+    payload = Path(path).read_bytes()
     try:
+        # A walk over the opcodes first: a damaged length field then fails as "only N bytes
+        # remain" instead of making the unpickler allocate the 2**56 bytes it claims.
+        for _ in pickletools.genops(payload):
+            pass
         batch = _CifarUnpickler(io.BytesIO(payload), encoding="latin1").load()
-    except (KeyboardInterrupt, MemoryError):
+    except KeyboardInterrupt:
         raise
     except Exception as error:  # damaged pickles fail in many ways: all mean "not a batch"
         reason = " ".join(str(error).split())[:160] or type(error).__name__
