@@ -32,9 +32,10 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
+from PIL import Image
 from torch import nn
 from torch.optim import lr_scheduler
-from torch.utils.data import DataLoader, TensorDataset
+from torch.utils.data import DataLoader, Dataset, TensorDataset
 from torchvision.transforms import v2
 
 from widgets import data
@@ -100,11 +101,37 @@ print("...")
 # %% [markdown]
 # The folder names start with the label because classes are numbered in the **sorted
 # order of the folder names**: `0-t-shirt-top` is class 0, `9-ankle-boot` class 9. (With
-# names alone, "bag" would become class 0.) Here is the dataset class; its `__getitem__`
-# opens one file, converts it to one colour mode and applies the transform:
+# names alone, "bag" would become class 0.) Here is such a dataset class, written by hand;
+# its `__getitem__` opens one file, converts it to one colour mode and applies the transform:
 
-# %% tags=["nbval-check-output"]
-show_source(ImageFolderDataset)
+# %%
+class FolderOfImages(Dataset):
+    """Every image under root/<class>/, labelled by the sorted order of the class folders."""
+
+    def __init__(self, root, transform, mode="L"):
+        self.classes = sorted(folder.name for folder in Path(root).iterdir() if folder.is_dir())
+        self.samples = [
+            (path, label)
+            for label, name in enumerate(self.classes)
+            for path in sorted((Path(root) / name).iterdir())
+            if path.suffix.lower() in (".png", ".jpg", ".jpeg")
+        ]
+        self.transform, self.mode = transform, mode
+
+    def __len__(self):
+        return len(self.samples)
+
+    def __getitem__(self, index):
+        path, label = self.samples[index]
+        with Image.open(path) as image:
+            return self.transform(image.convert(self.mode)), label
+
+
+# %% [markdown]
+# From here on we use the package's `ImageFolderDataset`: the same dataset built on
+# torchvision's `datasets.ImageFolder`, plus what real folders need (hidden folders such
+# as `.ipynb_checkpoints` skipped, 16-bit scans scaled rather than clipped, a file that
+# cannot be read named in the error). The next cell checks that both give the same items.
 
 # %% [markdown]
 # A **transform** turns the PIL image into what the model sees. `torchvision.transforms.v2`
@@ -120,6 +147,12 @@ train_files = ImageFolderDataset(
     png_train, transform=v2.Compose([v2.RandomHorizontalFlip(), *to_model_input])
 )
 test_files = ImageFolderDataset(png_test, transform=v2.Compose(to_model_input))
+
+by_hand = FolderOfImages(png_test, transform=v2.Compose(to_model_input))
+assert len(by_hand) == len(test_files) and all(
+    torch.equal(by_hand[i][0], test_files[i][0]) and by_hand[i][1] == test_files[i][1]
+    for i in range(0, len(test_files), 29)
+)
 
 image, label = train_files[250]
 print(f"{len(train_files)} training files, {len(test_files)} test files")

@@ -275,6 +275,85 @@ def test_optimizer_rejects_mismatched_lists():
         nn.SGD([np.zeros(2)], [np.zeros(2)], lr=0)
 
 
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize(
+    ("optimizer_class", "arguments", "named"),
+    [
+        (nn.Adam, {"eps": -1.0}, "eps"),
+        (nn.Adam, {"eps": NAN}, "eps"),
+        (nn.RMSprop, {"eps": -1.0}, "eps"),
+        (nn.RMSprop, {"eps": NAN}, "eps"),
+        (nn.RMSprop, {"alpha": -0.5}, "alpha"),
+        (nn.RMSprop, {"alpha": NAN}, "alpha"),
+        (nn.SGD, {"lr": NAN}, "learning rate"),
+        (nn.SGD, {"lr": INF}, "learning rate"),
+        (nn.SGD, {"lr": "0.1"}, "learning rate"),
+        (nn.SGD, {"lr": None}, "learning rate"),
+        (nn.SGD, {"weight_decay": NAN}, "weight_decay"),
+        (nn.Momentum, {"momentum": NAN}, "momentum"),
+        (nn.Momentum, {"momentum": 0.0, "nesterov": True}, "nesterov"),
+        (nn.Adam, {"betas": (0.9, NAN)}, r"betas\[1\]"),
+        (nn.Adam, {"betas": (0.9,)}, "pair"),
+    ],
+)
+def test_optimizers_reject_what_torch_rejects(optimizer_class, arguments, named):
+    params, grads = [np.zeros(2)], [np.zeros(2)]
+    with pytest.raises(ValueError, match=named):
+        optimizer_class(params, grads, **arguments)
+
+
+def test_setting_a_non_finite_learning_rate_is_refused():
+    optimizer = nn.Adam([np.zeros(2)], [np.zeros(2)], lr=0.1)
+    optimizer.lr = 0.05  # schedules set it between epochs
+    assert optimizer.lr == 0.05
+    with pytest.raises(ValueError, match="learning rate"):
+        optimizer.lr = NAN
+    assert optimizer.lr == 0.05
+
+
+def _spiral_setup():
+    X, y = make_spirals(60, classes=3, seed=0)
+    rng = np.random.default_rng(0)
+    model = nn.mlp([2, 8, 3], rng=rng)
+    return model, nn.SGD(model.parameters(), model.gradients(), lr=0.1), X.astype(np.float32), y
+
+
+def test_fit_returns_the_history_so_far_when_interrupted(capsys):
+    model, optimizer, X, y = _spiral_setup()
+
+    def interrupt_after_epoch_2(record):
+        if record["epoch"] == 2:
+            raise KeyboardInterrupt  # as Ctrl-C or Jupyter's stop button would, mid-run
+
+    history = nn.fit(
+        model,
+        nn.SoftmaxCrossEntropy(),
+        optimizer,
+        X,
+        y,
+        epochs=5,
+        on_epoch_end=interrupt_after_epoch_2,
+    )
+    assert [record["epoch"] for record in history] == [1, 2]
+    assert "interrupted in epoch 3 of 5" in capsys.readouterr().out
+
+
+def test_fit_names_a_schedule_that_returns_a_bad_rate():
+    model, optimizer, X, y = _spiral_setup()
+    with pytest.raises(ValueError, match=r"lr_schedule\(1\) returned nan"):
+        nn.fit(
+            model,
+            nn.SoftmaxCrossEntropy(),
+            optimizer,
+            X,
+            y,
+            epochs=3,
+            lr_schedule=lambda epoch: 0.1 if epoch == 0 else NAN,
+        )
+
+
 # --------------------------------------------------------------------------- layers and model
 def test_dense_shapes_dtype_and_init_scales():
     rng = np.random.default_rng(0)

@@ -23,8 +23,10 @@ import contextlib
 import gzip
 import hashlib
 import io
+import math
 import os
 import pickle
+import pickletools
 import re
 import shutil
 import struct
@@ -112,23 +114,32 @@ def data_root() -> Path:
     return Path(os.environ.get(DATA_ROOT_ENV) or _REPO_DATA_ROOT).expanduser().resolve()
 
 
-def _how_to_fix(name: str) -> str:
+def _how_to_fix(name: str, root: Path) -> str:
+    """How to get ``name`` into ``root``, the folder that was actually searched."""
     extra = ""
     if name == "fashion-mnist":
         extra = (
             " Offline on Debian or Ubuntu, `sudo apt-get install dataset-fashion-mnist` "
             "provides it without a download."
         )
-    return (
-        f"To fix it, run `make data` (or `python -m widgets.data fetch {name}`) on a "
-        f"machine that is online; the files land in {data_root()} "
-        f"(set {DATA_ROOT_ENV} to use another folder).{extra}"
-    )
+    if Path(root).resolve() == data_root():
+        command = f"`make data` (or `python -m widgets.data fetch {name}`)"
+        where = f"the files land in {root} (set {DATA_ROOT_ENV} to use another folder)"
+    else:  # a root= argument: `make data` would fill the default folder, not this one
+        command = f"`python -m widgets.data fetch {name} --root {root}`"
+        where = f"the files land in {root}, the folder given as root="
+    return f"To fix it, run {command} on a machine that is online; {where}.{extra}"
 
 
 # --------------------------------------------------------------------------- IDX files
-def check_idx_file(path: Path) -> int:
-    """Check an IDX file's header against its size and return the number of items.
+# MNIST and Fashion-MNIST: 28x28 grey images, labels 0..9. A file with another shape or
+# label is structurally valid IDX but would crash (or silently mislead) a lesson later.
+IDX_IMAGE_SHAPE = (28, 28)
+N_CLASSES = 10
+
+
+def idx_shape(path: Path) -> tuple[int, ...]:
+    """Check an IDX file's header against its size and return the array shape it holds.
 
     Raises ValueError naming the file when it is truncated, padded or not IDX at all.
     """
@@ -139,34 +150,54 @@ def check_idx_file(path: Path) -> int:
             raise ValueError(f"{path} is not an IDX file of unsigned bytes (bad magic number)")
         ndim = header[3]
         dims_raw = handle.read(4 * ndim)
+    if ndim == 0:
+        raise ValueError(f"{path} is an IDX file with no dimensions: it holds no items")
     if len(dims_raw) < 4 * ndim:
         raise ValueError(f"{path} is truncated inside its header")
     dims = struct.unpack(f">{ndim}I", dims_raw)
-    expected = 4 + 4 * ndim + int(np.prod(dims, dtype=np.int64))
+    expected = 4 + 4 * ndim + math.prod(dims)
     if size != expected:
         raise ValueError(
             f"{path} has {size} bytes but its header ({' x '.join(map(str, dims))}) "
             f"promises {expected}: the file is truncated or corrupt"
         )
-    return dims[0]
+    return dims
+
+
+def check_idx_file(path: Path) -> int:
+    """Check an IDX file's header against its size (see :func:`idx_shape`); the item count."""
+    return idx_shape(path)[0]
 
 
 def read_idx(path: Path) -> np.ndarray:
     """Read a verified IDX file of unsigned bytes into a numpy array."""
-    check_idx_file(path)
-    data = path.read_bytes()
-    ndim = data[3]
-    dims = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+    dims = idx_shape(path)
+    return np.fromfile(path, dtype=np.uint8, offset=4 + 4 * len(dims)).reshape(dims)
 
 
 def _check_idx_folder(raw: Path) -> None:
-    """Check all four IDX files of a dataset folder: headers, sizes and matching counts."""
+    """Check all four IDX files of a dataset folder: headers, sizes, shapes, labels, counts."""
     for split in ("train", "t10k"):
-        n_images = check_idx_file(raw / f"{split}-images-idx3-ubyte")
-        n_labels = check_idx_file(raw / f"{split}-labels-idx1-ubyte")
-        if n_images != n_labels:
-            raise ValueError(f"{raw}: {n_images} {split} images but {n_labels} labels")
+        images = raw / f"{split}-images-idx3-ubyte"
+        labels = raw / f"{split}-labels-idx1-ubyte"
+        image_shape, label_shape = idx_shape(images), idx_shape(labels)
+        if image_shape[1:] != IDX_IMAGE_SHAPE:
+            raise ValueError(
+                f"{images} holds items of shape {' x '.join(map(str, image_shape[1:])) or '()'}, "
+                f"not the {IDX_IMAGE_SHAPE[0]} x {IDX_IMAGE_SHAPE[1]} images of this dataset"
+            )
+        if len(label_shape) != 1:
+            raise ValueError(
+                f"{labels} holds a {' x '.join(map(str, label_shape))} array, not one label "
+                "per image"
+            )
+        if image_shape[0] != label_shape[0]:
+            raise ValueError(f"{raw}: {image_shape[0]} {split} images but {label_shape[0]} labels")
+        largest = int(read_idx(labels).max(initial=0))
+        if largest >= N_CLASSES:
+            raise ValueError(
+                f"{labels} has label {largest}, but the dataset's classes are 0..{N_CLASSES - 1}"
+            )
 
 
 def _sha256(path: Path) -> str:
@@ -255,7 +286,7 @@ def fetch(name: str, root: Path | None = None, *, download: bool = True) -> Path
         seed_fashion_mnist_from_debian(root)
         return root
     if not download:
-        raise DataUnavailable(f"{presence_problem(name, root)}. {_how_to_fix(name)}")
+        raise DataUnavailable(f"{presence_problem(name, root)}. {_how_to_fix(name, root)}")
     if name == "cifar10":
         _download_cifar10(root)
     else:
@@ -277,7 +308,7 @@ def seed_fashion_mnist_from_debian(root: Path, source: Path | None = None) -> No
                 raise DataUnavailable(
                     f"Could not unpack {archive} from Debian's dataset-fashion-mnist package "
                     f"({error}). Reinstall it with `sudo apt-get install --reinstall "
-                    f"dataset-fashion-mnist`. {_how_to_fix('fashion-mnist')}"
+                    f"dataset-fashion-mnist`. {_how_to_fix('fashion-mnist', root)}"
                 ) from None
             actual = _sha256(staged / file)
             if actual != expected:
@@ -296,7 +327,7 @@ def _torchvision_class(name: str):
     return {"mnist": tvd.MNIST, "fashion-mnist": tvd.FashionMNIST, "cifar10": tvd.CIFAR10}[name]
 
 
-def _run_torchvision_download(name: str, staging_root: Path) -> None:
+def _run_torchvision_download(name: str, staging_root: Path, root: Path) -> None:
     """torchvision's own download (checksummed), its chatter captured for our message."""
     chatter = io.StringIO()
     try:
@@ -307,7 +338,7 @@ def _run_torchvision_download(name: str, staging_root: Path) -> None:
         raise DataUnavailable(
             f"Downloading {_pretty(name)} failed: {reason}. This machine may be offline "
             f"or the server unreachable. Nothing was kept. "
-            f"{_how_to_fix(name)}"
+            f"{_how_to_fix(name, root)}"
         ) from None
 
 
@@ -323,14 +354,14 @@ def _first_reason(chatter: str, error: Exception) -> str:
 def _download_idx(name: str, root: Path) -> None:
     raw = _IDX_DATASETS[name].raw_dir(root)
     with staging_dir(raw) as staged_root:
-        _run_torchvision_download(name, staged_root)
+        _run_torchvision_download(name, staged_root, root)
         staged_raw = _IDX_DATASETS[name].raw_dir(staged_root)
         try:
             _check_idx_folder(staged_raw)
         except (OSError, ValueError) as error:
             raise DataUnavailable(
                 f"The downloaded {_pretty(name)} files are damaged ({error}). "
-                f"Nothing was kept. {_how_to_fix(name)}"
+                f"Nothing was kept. {_how_to_fix(name, root)}"
             ) from None
         for archive in staged_raw.glob("*.gz"):  # the IDX files are what torchvision reads
             archive.unlink()
@@ -340,7 +371,7 @@ def _download_idx(name: str, root: Path) -> None:
 def _download_cifar10(root: Path) -> None:
     final = root / CIFAR_FOLDER
     with staging_dir(final) as staged_root:
-        _run_torchvision_download("cifar10", staged_root)
+        _run_torchvision_download("cifar10", staged_root, root)
         replace_dir(staged_root / CIFAR_FOLDER, final)
 
 
@@ -368,7 +399,7 @@ def resolve_dataset(name: str, root: Path | None = None, *, fallback: bool = Tru
             "Fashion-MNIST instead: the same format, 28x28 grey images in 10 classes."
         )
         return resolve_dataset("fashion-mnist", root)
-    raise DataUnavailable(f"{problem}. {_how_to_fix(name)}")
+    raise DataUnavailable(f"{problem}. {_how_to_fix(name, root)}")
 
 
 def load_numpy(
@@ -401,15 +432,90 @@ def _load_cifar10(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     for file in files:
         path = root / CIFAR_FOLDER / file
         try:
-            with open(path, "rb") as handle:
-                batch = pickle.load(handle, encoding="latin1")
-        except (OSError, pickle.UnpicklingError, EOFError) as error:
+            batch_images, batch_labels = read_cifar_batch(path)
+        except (OSError, ValueError) as error:
             raise DataUnavailable(
-                f"{path} could not be read ({error}). {_how_to_fix('cifar10')}"
+                f"{error}. Delete the folder {root / CIFAR_FOLDER} and fetch CIFAR-10 again. "
+                f"{_how_to_fix('cifar10', root)}"
             ) from None
-        images.append(np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
-        labels.append(np.asarray(batch["labels"], dtype=np.int64))
-    return np.concatenate(images).transpose(0, 2, 3, 1), np.concatenate(labels)
+        images.append(batch_images)
+        labels.append(batch_labels)
+    return np.concatenate(images), np.concatenate(labels)
+
+
+CIFAR_IMAGE_SIZE = 3 * 32 * 32
+# What a CIFAR-10 batch pickle may build besides plain values: NumPy arrays, in the forms
+# NumPy 1 and 2 pickle them. Anything else is refused (unpickling can run code).
+_CIFAR_PICKLE_GLOBALS = {
+    (module, name)
+    for core in ("numpy.core", "numpy._core")
+    for module, name in (
+        (f"{core}.multiarray", "_reconstruct"),
+        (f"{core}.numeric", "_frombuffer"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    )
+}
+
+
+class _CifarUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if (module, name) not in _CIFAR_PICKLE_GLOBALS:
+            raise pickle.UnpicklingError(
+                f"it refers to {module}.{name}, which a CIFAR-10 batch never holds"
+            )
+        return super().find_class(module, name)
+
+
+def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """One CIFAR-10 batch file as ``(images uint8 (N, 32, 32, 3), labels int64 (N,))``.
+
+    The pickle may hold only plain values and NumPy arrays, with a ``data`` entry of N rows
+    of 3072 bytes and a ``labels`` entry of N labels in 0..9; anything else raises
+    ValueError naming the file and what is wrong with it.
+    """
+    payload = Path(path).read_bytes()
+    try:
+        # A walk over the opcodes first: a damaged length field then fails as "only N bytes
+        # remain" instead of making the unpickler allocate the 2**56 bytes it claims.
+        for _ in pickletools.genops(payload):
+            pass
+        batch = _CifarUnpickler(io.BytesIO(payload), encoding="latin1").load()
+    except KeyboardInterrupt:
+        raise
+    except Exception as error:  # damaged pickles fail in many ways: all mean "not a batch"
+        reason = " ".join(str(error).split())[:160] or type(error).__name__
+        raise ValueError(f"{path} is not a readable CIFAR-10 batch ({reason})") from None
+    if not isinstance(batch, dict) or not {"data", "labels"} <= batch.keys():
+        found = sorted(map(str, batch)) if isinstance(batch, dict) else type(batch).__name__
+        raise ValueError(
+            f"{path} is not a CIFAR-10 batch: expected a dict with 'data' and 'labels', "
+            f"found {found}"
+        )
+    try:
+        data = np.asarray(batch["data"])
+        labels = np.asarray(batch["labels"])
+    except (TypeError, ValueError) as error:  # ragged nested lists, for example
+        raise ValueError(f"{path}: its 'data' or 'labels' is not an array ({error})") from None
+    if data.ndim != 2 or data.shape[1] != CIFAR_IMAGE_SIZE or data.dtype.kind not in "iu":
+        raise ValueError(
+            f"{path}: 'data' is a {data.dtype} array of shape {data.shape}, expected whole "
+            f"numbers of shape (N, {CIFAR_IMAGE_SIZE}): N images of 3 x 32 x 32 bytes"
+        )
+    if data.size and (data.min() < 0 or data.max() > 255):
+        raise ValueError(f"{path}: 'data' has values outside 0..255, so they are not pixels")
+    if labels.shape != (len(data),) or labels.dtype.kind not in "iu":
+        raise ValueError(
+            f"{path}: 'labels' is a {labels.dtype} array of shape {labels.shape}, expected "
+            f"{len(data)} whole numbers, one per image"
+        )
+    if labels.size and (labels.min() < 0 or labels.max() >= N_CLASSES):
+        raise ValueError(
+            f"{path}: 'labels' has values {labels.min()}..{labels.max()}, but CIFAR-10's "
+            f"classes are 0..{N_CLASSES - 1}"
+        )
+    images = data.astype(np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+    return images, labels.astype(np.int64)
 
 
 def torch_dataset(
@@ -521,27 +627,30 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     fetch_cmd = commands.add_parser("fetch", help="make datasets available under the data root")
     fetch_cmd.add_argument("names", nargs="+", choices=[*DATASETS, "all"])
+    fetch_cmd.add_argument("--root", type=Path, help=f"the data folder (default: {data_root()})")
     fetch_cmd.add_argument(
         "--optional",
         action="store_true",
         help="report datasets that cannot be had, but exit 0 (for offline setups)",
     )
-    commands.add_parser("status", help="list which datasets are present")
+    status_cmd = commands.add_parser("status", help="list which datasets are present")
+    status_cmd.add_argument("--root", type=Path, help="the data folder (default: the data root)")
     args = parser.parse_args(argv)
+    root = args.root.expanduser().resolve() if args.root else data_root()
 
     if args.command == "status":
         for name in DATASETS:
-            state = "present" if is_present(name) else "missing"
+            state = "present" if is_present(name, root) else "missing"
             print(f"{_pretty(name):14s} {state}")
-        print(f"data root: {data_root()}")
+        print(f"data root: {root}")
         return 0
 
     names = list(DATASETS) if "all" in args.names else list(dict.fromkeys(args.names))
     failed = []
     for name in names:
         try:
-            fetch(name)
-            print(f"{_pretty(name)}: ready in {data_root()}")
+            fetch(name, root)
+            print(f"{_pretty(name)}: ready in {root}")
         except DataUnavailable as error:
             failed.append(name)
             print(f"{_pretty(name)}: not available.\n  {error}\n", file=sys.stderr)

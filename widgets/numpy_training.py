@@ -120,7 +120,11 @@ def fit(
 
     def run_epoch(epoch: int) -> dict:
         if lr_schedule is not None:
-            optimizer.lr = float(lr_schedule(epoch - 1))
+            rate = lr_schedule(epoch - 1)
+            try:
+                optimizer.lr = float(rate)  # the optimizer refuses a rate that is not finite
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"lr_schedule({epoch - 1}) returned {rate!r}: {error}") from None
         started = time.perf_counter()
         loss, acc = train_epoch(model, loss_fn, optimizer, X, y, batch_size=batch_size, rng=rng)
         val_loss = val_acc = None
