@@ -221,6 +221,15 @@ def test_refusals_say_what_is_allowed(action, message):
 
 
 # --------------------------------------------------------------------------- show me the code
+@pytest.fixture
+def one_torch_thread():
+    """Tiny networks: threads only wait for each other (many times slower on a busy machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def test_numpy_code_reproduces_the_model_exactly():
     settings = dict(
         dataset="moons",
@@ -267,7 +276,7 @@ def test_numpy_code_reproduces_the_model_exactly():
         ),
     ],
 )
-def test_numpy_and_torch_code_train_to_a_similar_loss(settings):
+def test_numpy_and_torch_code_train_to_a_similar_loss(settings, one_torch_thread):
     model = PlaygroundModel(**settings)
     numpy_result = run_code(model.to_numpy_code(epochs=60))
     torch.manual_seed(0)

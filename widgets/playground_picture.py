@@ -78,10 +78,13 @@ class PlaygroundPicture:
 
         self.edges = LineCollection([])
         self.ax_net.add_collection(self.edges)
-        limits = (-VIEW_LIMIT, VIEW_LIMIT, -VIEW_LIMIT, VIEW_LIMIT)
-        self.region = self.ax_region.imshow(
-            np.zeros((2, 2, 3), np.uint8), extent=limits, origin="lower", interpolation="nearest"
-        )
+        # The output region is pasted as pixels too: grid cell of every pixel inside the axes.
+        box = self.ax_region.get_window_extent()
+        left, top = int(round(box.x0)) + 1, int(round(self.figure.bbox.height - box.y1)) + 1
+        width, height = int(box.width) - 2, int(box.height) - 2  # inside the frame
+        self._region_box = (top, left, height, width)
+        self._region_columns = (np.arange(width) * self.RESOLUTION) // width
+        self._region_rows = ((np.arange(height) * self.RESOLUTION) // height)[::-1]  # y up
         # One scatter per class and split: a single face colour each takes Agg's fast path.
         scatter = dict(s=14, linewidths=0.6)
         self.points = {
@@ -93,16 +96,16 @@ class PlaygroundPicture:
         }
         (self.train_curve,) = self.ax_loss.plot([], [], color="0.6", lw=1.2)
         (self.test_curve,) = self.ax_loss.plot([], [], color="black", lw=1.2)
-        self.loss_text = self.ax_loss.text(
-            0.99, 0.93, "", transform=self.ax_loss.transAxes, ha="right", va="top", fontsize=8
+        self.ax_loss.text(
+            0.99,
+            0.93,
+            "loss: train (grey), test (black)",
+            transform=self.ax_loss.transAxes,
+            ha="right",
+            va="top",
+            fontsize=8,
         )
-        self.dynamic_artists = [
-            self.region,
-            *self.points.values(),
-            self.train_curve,
-            self.test_curve,
-            self.loss_text,
-        ]
+        self.dynamic_artists = [*self.points.values(), self.train_curve, self.test_curve]
         for artist in [self.edges, *self.dynamic_artists]:
             artist.set_animated(True)
         self._labels = []
@@ -196,15 +199,10 @@ class PlaygroundPicture:
             self._layout_key = key
         maps = model.maps(self.RESOLUTION)
         output = maps["output"] * 2 - 1 if model.classification else maps["output"]
-        self.region.set_data(_colours(output))
         self._update_edges(model.weights())
         epochs = [r["epoch"] for r in model.history]
         self.train_curve.set_data(epochs, [r["train_loss"] for r in model.history])
         self.test_curve.set_data(epochs, [r["test_loss"] for r in model.history])
-        last = model.history[-1]
-        self.loss_text.set_text(
-            f"loss · train {last['train_loss']:.3f} (grey) · test {last['test_loss']:.3f} (black)"
-        )
         canvas = self.figure.canvas
         if full or self._background is None:
             canvas.draw()  # everything except the animated artists
@@ -212,7 +210,11 @@ class PlaygroundPicture:
         else:
             canvas.restore_region(self._background)
         self.figure.draw_artist(self.edges)
-        self._paste_tiles(maps, output)  # over the edges' ends, under nothing
+        self._paste_tiles(maps, output)  # over the edges' ends
+        top, left, height, width = self._region_box
+        pixels = np.asarray(canvas.buffer_rgba())
+        region = _colours(output)[np.ix_(self._region_rows, self._region_columns)]
+        pixels[top : top + height, left : left + width, :3] = region  # under the points
         for artist in self.dynamic_artists:
             self.figure.draw_artist(artist)
 
