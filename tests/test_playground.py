@@ -316,10 +316,12 @@ def test_view_buttons_call_the_model_and_change_the_picture():
     assert playground.model.epoch == 0
 
 
-def test_controls_follow_settings_made_from_code():
+def test_controls_and_picture_follow_the_model_driven_from_code():
     playground = NetworkPlayground()
+    before = playground.png
+    playground.model.run(epochs=3)  # an instructor's cell: the picture follows by itself
+    assert playground.png != before and "epoch 3" in playground.status.value
     playground.model.set(activation="relu", learning_rate=0.2, features=("x1", "sin(x2)"))
-    playground.refresh()
     assert playground.activation.value == "relu" and playground.learning_rate.value == 0.2
     assert [name for name, t in playground.feature_toggles.items() if t.value] == ["x1", "sin(x2)"]
     assert playground.model.features == ("x1", "sin(x2)")  # syncing did not toggle them back

@@ -532,8 +532,10 @@ REGRESSION_FUNCTIONS = {
     "sine": (lambda x1, x2: np.sin(np.pi * x1), 1),
     "plane": (lambda x1, x2: (x1 + x2) / 2, 2),
     "bumps": (
-        lambda x1, x2: np.exp(-4 * ((x1 - 0.5) ** 2 + (x2 - 0.5) ** 2))
-        - np.exp(-4 * ((x1 + 0.5) ** 2 + (x2 + 0.5) ** 2)),
+        lambda x1, x2: (
+            np.exp(-4 * ((x1 - 0.5) ** 2 + (x2 - 0.5) ** 2))
+            - np.exp(-4 * ((x1 + 0.5) ** 2 + (x2 + 0.5) ** 2))
+        ),
         2,
     ),
 }

@@ -8,7 +8,7 @@ short training chunk and one redraw, and returns, so the kernel stays free for o
 cells and widgets between ticks. Without a kernel the notebook shows the last picture.
 
 >>> playground = NetworkPlayground(dataset="spiral", hidden=(8, 8))   # doctest: +SKIP
->>> playground.model.run(epochs=100); playground.refresh()           # drive it from code
+>>> playground.model.run(epochs=100)   # driven from code, the picture follows
 """
 
 from __future__ import annotations
@@ -66,21 +66,28 @@ class NetworkPlayground:
     ``add_layer``/``remove_layer``; the +/− under a layer → ``add_unit``/``remove_unit``;
     feature toggles → ``toggle_feature``; everything else → ``set(...)``. "Show me the
     code" prints ``to_numpy_code()`` and ``to_torch_code()``. Keyword arguments are the
-    model's settings (see ``PlaygroundModel``).
+    model's settings (see ``PlaygroundModel``); or pass a ``model`` you have trained.
     """
 
     TRAIN_MS_PER_TICK = 15  # training time per Play tick; the redraw takes about as long
+    REFRESH_EVERY_S = 0.2  # redraws while a cell trains the model
 
-    def __init__(self, *, play_interval_ms: int = 50, **settings):
+    def __init__(
+        self, model: PlaygroundModel | None = None, *, play_interval_ms: int = 50, **settings
+    ):
         import ipywidgets as w
 
-        self.model = PlaygroundModel(**settings)
+        if model is not None and settings:
+            raise ValueError("pass either a model or settings for a new one, not both")
+        self.model = model if model is not None else PlaygroundModel(**settings)
         self.picture = PlaygroundPicture()
         self._epochs_per_tick = 1
         self._last_tick_end = 0.0
         self._play_interval_s = play_interval_ms / 1000
         self._syncing = False
         self._shown_hidden = None
+        self._handling = False  # True while a control's handler changes the model
+        self._last_refresh = 0.0
 
         narrow = dict(layout=w.Layout(width="200px"), style={"description_width": "80px"})
         model = self.model
@@ -173,15 +180,15 @@ class NetworkPlayground:
         )
 
         self.play.observe(self._on_tick, names="value")
-        self.step_button.on_click(lambda _: self._do(model.step))
+        self.step_button.on_click(lambda _: self._do(self.model.step))
         self.reset_button.on_click(self._on_reset)
         for name in SETTING_CONTROLS:
             getattr(self, name).observe(self._on_setting, names="value")
         self.show_test.observe(lambda _: self.refresh(), names="value")
         for name, toggle in self.feature_toggles.items():
             toggle.observe(lambda _, name=name: self._on_feature(name), names="value")
-        self.add_layer_button.on_click(lambda _: self._do(model.add_layer))
-        self.remove_layer_button.on_click(lambda _: self._do(model.remove_layer))
+        self.add_layer_button.on_click(lambda _: self._do(self.model.add_layer))
+        self.remove_layer_button.on_click(lambda _: self._do(self.model.remove_layer))
         self.code_button.on_click(self.show_code)
 
         self.ui = w.VBox(
@@ -201,16 +208,29 @@ class NetworkPlayground:
         self.ui.add_class("network-playground")
         self.status.add_class("playground-status")
         self.refresh()
+        self.model.observe(self._on_model_change)
 
     # ---- handlers: each calls one model method, then refresh
     def _do(self, method, *args) -> None:
         """Run a model method; a refusal (a seventh layer, say) is shown, not raised."""
+        self._handling = True
         try:
             method(*args)
         except ValueError as error:
             self.message.value = f"<span style='color:firebrick'>{html.escape(str(error))}</span>"
         else:
             self.message.value = ""
+        finally:
+            self._handling = False
+        self.refresh()
+
+    def _on_model_change(self, event: str) -> None:
+        """The model was driven from code (``playground.model.run(...)`` in a cell): redraw,
+        at most every REFRESH_EVERY_S while epochs run, and always when a run ends."""
+        if self._handling:
+            return  # the control's handler redraws once when it is done
+        if event == "epoch" and time.monotonic() - self._last_refresh < self.REFRESH_EVERY_S:
+            return
         self.refresh()
 
     def _on_setting(self, change) -> None:
@@ -236,7 +256,11 @@ class NetworkPlayground:
         if time.monotonic() - self._last_tick_end < self._play_interval_s / 4:
             return
         started = time.perf_counter()
-        self.model.run(epochs=self._epochs_per_tick)
+        self._handling = True
+        try:
+            self.model.run(epochs=self._epochs_per_tick)
+        finally:
+            self._handling = False
         per_epoch_ms = (time.perf_counter() - started) * 1000 / self._epochs_per_tick
         self._epochs_per_tick = int(
             np.clip(self.TRAIN_MS_PER_TICK / max(per_epoch_ms, 1e-3), 1, 50)
@@ -261,6 +285,7 @@ class NetworkPlayground:
         self.png = encode_png(self.picture.figure)
         self.status.value = self.status_html()
         self.image.value = self.png
+        self._last_refresh = time.monotonic()
 
     def _sync_controls(self) -> None:
         """Show the model's settings in the controls (they may have been set from code)."""

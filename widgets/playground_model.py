@@ -100,6 +100,13 @@ def _check_hidden(hidden) -> tuple[int, ...]:
     return tuple(_check_int("units per layer", units, 1, MAX_UNITS) for units in hidden)
 
 
+def _checked(settings: dict) -> dict:
+    unknown = set(settings) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown setting(s) {sorted(unknown)}; use {', '.join(DEFAULTS)}")
+    return {name: _CHECKS[name](value) for name, value in settings.items()}
+
+
 _CHECKS = {
     "dataset": lambda v: _check_choice("dataset", v, DATASETS),
     "noise": lambda v: _check_number("noise", v, 0.0, 1.0),
@@ -132,14 +139,21 @@ class PlaygroundModel:
     """
 
     def __init__(self, **settings):
-        unknown = set(settings) - set(DEFAULTS)
-        if unknown:
-            raise ValueError(f"unknown setting(s) {sorted(unknown)}; use {', '.join(DEFAULTS)}")
-        self.settings = {name: _CHECKS[name](value) for name, value in DEFAULTS.items()}
-        self.settings.update({name: _CHECKS[name](value) for name, value in settings.items()})
+        self.settings = {**DEFAULTS, **_checked(settings)}
         self._grid_cache = None
+        self._observers = []
         self._load_data()
         self.reset()
+
+    def observe(self, callback) -> None:
+        """Call ``callback(event)`` after each change: "epoch" (one trained), "run" (a
+        ``run()`` ended) or "edit" (anything else). A view redraws itself this way when
+        the model is driven from code."""
+        self._observers.append(callback)
+
+    def _notify(self, event: str) -> None:
+        for callback in self._observers:
+            callback(event)
 
     def __getattr__(self, name):  # model.learning_rate, model.hidden, ... read the settings
         settings = self.__dict__.get("settings", {})
@@ -160,19 +174,14 @@ class PlaygroundModel:
     # ---- settings
     def set(self, **settings) -> None:
         """Change settings; data settings regenerate the data and reset the network."""
-        unknown = set(settings) - set(DEFAULTS)
-        if unknown:
-            raise ValueError(f"unknown setting(s) {sorted(unknown)}; use {', '.join(DEFAULTS)}")
-        checked = {name: _CHECKS[name](value) for name, value in settings.items()}
+        checked = _checked(settings)
         old = dict(self.settings)
         self.settings.update(checked)
         if any(old[name] != self.settings[name] for name in _DATA_SETTINGS & set(checked)):
             self._load_data()
-            self.reset()
-            return
+            return self.reset()
         if "hidden" in checked and checked["hidden"] != old["hidden"]:
-            self.reset()
-            return
+            return self.reset()
         if "features" in checked and checked["features"] != old["features"]:
             self._change_features(old["features"])
         if "activation" in checked or "dropout" in checked:
@@ -183,6 +192,7 @@ class PlaygroundModel:
             self._new_optimizer()
         if "learning_rate" in checked:
             self.nn_optimizer.lr = self.learning_rate
+        self._notify("edit")
 
     def toggle_feature(self, name: str) -> None:
         """Use feature ``name`` as an input if it is not one, else stop using it."""
@@ -233,6 +243,7 @@ class PlaygroundModel:
         self.epoch = 0
         self._assemble()
         self.history = [self._record()]
+        self._notify("edit")
 
     def _assemble(self) -> None:
         """Chain the Dense layers with activations (and Dropout) into a Sequential."""
@@ -275,6 +286,7 @@ class PlaygroundModel:
     def _edit(self, hidden: tuple[int, ...]) -> None:
         self.settings["hidden"] = hidden
         self._assemble()
+        self._notify("edit")
 
     def _change_features(self, old_features: tuple[str, ...]) -> None:
         first = self.dense[0]
@@ -375,6 +387,7 @@ class PlaygroundModel:
         self.epoch += 1
         record = self._record()
         self.history.append(record)
+        self._notify("epoch")
         return record
 
     def run(self, epochs: int = 1) -> dict:
@@ -382,6 +395,7 @@ class PlaygroundModel:
         epochs = _check_int("epochs", epochs, 1, 10**6)
         for _ in range(epochs):
             record = self.step()
+        self._notify("run")
         return record
 
     def _record(self) -> dict:
