@@ -325,6 +325,10 @@ def test_controls_and_picture_follow_the_model_driven_from_code():
     assert playground.activation.value == "relu" and playground.learning_rate.value == 0.2
     assert [name for name, t in playground.feature_toggles.items() if t.value] == ["x1", "sin(x2)"]
     assert playground.model.features == ("x1", "sin(x2)")  # syncing did not toggle them back
+    playground.model.set(batch_size=100, learning_rate=0.07)  # beyond the controls' choices
+    assert playground.batch_size.value == 100 and playground.learning_rate.value == 0.07
+    playground.dataset.value = "sine"
+    assert not playground.model.classification and "test accuracy" not in playground.status.value
 
 
 def test_play_ticks_train_and_a_static_page_gets_a_png():

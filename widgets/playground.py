@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from widgets.playground_data import CLASSIFICATION_DATA
 from widgets.playground_model import (
     ACTIVATIONS,
     DATASETS,
@@ -105,7 +106,10 @@ class NetworkPlayground:
         self.status = w.HTML()
         self.message = w.HTML()
         self.dataset = w.Dropdown(
-            options=DATASETS, value=model.dataset, description="data", **narrow
+            options=[(_dataset_label(name), name) for name in DATASETS],
+            value=model.dataset,
+            description="data",
+            **narrow,
         )
         self.noise = w.FloatSlider(
             value=model.noise,
@@ -296,8 +300,11 @@ class NetworkPlayground:
         try:
             for name in SETTING_CONTROLS:
                 control, value = getattr(self, name), model.settings[name]
-                if isinstance(control, w.Dropdown) and value not in control.options:
+                rate = name in ("learning_rate", "regularization_rate")
+                if rate and value not in control.options:  # a rate set from code
                     control.options = _options(control.options, value)
+                if isinstance(control, (w.IntSlider, w.FloatSlider)) and value > control.max:
+                    control.max = value  # set from code beyond the slider's usual range
                 control.value = value
             for name, toggle in self.feature_toggles.items():
                 toggle.value = name in model.features
@@ -355,6 +362,10 @@ SETTING_CONTROLS = (
     "regularization_rate",
     "dropout",
 )
+
+
+def _dataset_label(name: str) -> str:
+    return name if name in CLASSIFICATION_DATA else f"{name} (regression)"
 
 
 def _options(choices: tuple, current: float) -> list:
