@@ -111,14 +111,10 @@ class NetworkPlayground:
             description="data",
             **narrow,
         )
+        # Sliders act on release: each value regenerates data or changes training.
+        slider = dict(continuous_update=False, **narrow)
         self.noise = w.FloatSlider(
-            value=model.noise,
-            min=0,
-            max=1,
-            step=0.05,
-            description="noise",
-            continuous_update=False,
-            **narrow,
+            value=model.noise, min=0, max=1, step=0.05, description="noise", **slider
         )
         self.train_fraction = w.FloatSlider(
             value=model.train_fraction,
@@ -126,9 +122,8 @@ class NetworkPlayground:
             max=0.9,
             step=0.1,
             description="train share",
-            continuous_update=False,
             readout_format=".0%",
-            **narrow,
+            **slider,
         )
         self.show_test = w.Checkbox(value=True, description="show test data", indent=False)
         self.feature_toggles = {
@@ -152,12 +147,7 @@ class NetworkPlayground:
             **narrow,
         )
         self.batch_size = w.IntSlider(
-            value=model.batch_size,
-            min=1,
-            max=64,
-            description="batch size",
-            continuous_update=False,
-            **narrow,
+            value=model.batch_size, min=1, max=64, description="batch size", **slider
         )
         self.regularization = w.Dropdown(
             options=REGULARIZATIONS, value=model.regularization, description="regularise", **narrow
@@ -169,13 +159,7 @@ class NetworkPlayground:
             **narrow,
         )
         self.dropout = w.FloatSlider(
-            value=model.dropout,
-            min=0,
-            max=0.9,
-            step=0.05,
-            description="dropout",
-            continuous_update=False,
-            **narrow,
+            value=model.dropout, min=0, max=0.9, step=0.05, description="dropout", **slider
         )
         self.code_button = w.Button(description="Show me the code", icon="code")
         self.code_output = w.Output()

@@ -52,13 +52,10 @@ def _layer_lines(config: dict, linear: str, dropout: str) -> list[str]:
     return lines
 
 
-def _regularization(config: dict) -> tuple[float, float]:
-    """(L1 strength, L2 strength): the rate goes to the chosen kind, 0 to the other."""
-    rate = config["regularization_rate"]
-    return (
-        rate if config["regularization"] == "L1" else 0.0,
-        rate if config["regularization"] == "L2" else 0.0,
-    )
+def _regularization(config: dict) -> tuple[float, str]:
+    """The L1 strength (0 without L1), and the optimizer's L2 argument ("" without L2)."""
+    rate, kind = config["regularization_rate"], config["regularization"]
+    return (rate if kind == "L1" else 0.0), (f", weight_decay={rate!r}" if kind == "L2" else "")
 
 
 def numpy_code(config: dict) -> str:
@@ -69,8 +66,7 @@ def numpy_code(config: dict) -> str:
         "nn.Dropout({p!r}, rng=rng)",
     )
     loss = "nn.SoftmaxCrossEntropy()" if config["classification"] else "nn.MSE()"
-    l1, l2 = _regularization(config)
-    decay = f", weight_decay={l2!r}" if l2 else ""
+    l1, decay = _regularization(config)
     lines = [
         "import numpy as np",
         "",
@@ -114,8 +110,7 @@ def torch_code(config: dict) -> str:
     else:
         init = 'nn.init.xavier_uniform_(layer.weight)  # like numpy_nn\'s init="xavier"'
     loss = "nn.CrossEntropyLoss()" if config["classification"] else "nn.MSELoss()"
-    l1, l2 = _regularization(config)
-    decay = f", weight_decay={l2!r}" if l2 else ""
+    l1, decay = _regularization(config)
     lines = [
         "import numpy as np",
         "import torch",
