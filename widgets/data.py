@@ -527,16 +527,12 @@ def make_xor(n: int = 200, *, noise: float = 0.0, padding: float = 0.05, seed: i
     return X + noise * rng.standard_normal((n, 2)), y
 
 
-REGRESSION_FUNCTIONS = {
-    # name: (function of x1 and x2, how many inputs it depends on)
-    "sine": (lambda x1, x2: np.sin(np.pi * x1), 1),
-    "plane": (lambda x1, x2: (x1 + x2) / 2, 2),
-    "bumps": (
-        lambda x1, x2: (
-            np.exp(-4 * ((x1 - 0.5) ** 2 + (x2 - 0.5) ** 2))
-            - np.exp(-4 * ((x1 + 0.5) ** 2 + (x2 + 0.5) ** 2))
-        ),
-        2,
+REGRESSION_FUNCTIONS = {  # targets in [-1, 1] for points in [-1, 1]²
+    "sine": lambda x1, x2: np.sin(np.pi * x1),  # depends on x1 only: a 1-D function
+    "plane": lambda x1, x2: (x1 + x2) / 2,
+    "bumps": lambda x1, x2: (
+        np.exp(-4 * ((x1 - 0.5) ** 2 + (x2 - 0.5) ** 2))
+        - np.exp(-4 * ((x1 + 0.5) ** 2 + (x2 + 0.5) ** 2))
     ),
 }
 
@@ -552,7 +548,7 @@ def make_regression(function: str = "sine", n: int = 200, *, noise: float = 0.0,
         )
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1.0, 1.0, size=(n, 2))
-    y = REGRESSION_FUNCTIONS[function][0](X[:, 0], X[:, 1])
+    y = REGRESSION_FUNCTIONS[function](X[:, 0], X[:, 1])
     return X, y + noise * rng.standard_normal(n)
 
 
