@@ -230,27 +230,44 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
-def test_numpy_code_reproduces_the_model_exactly():
-    settings = dict(
-        dataset="moons",
-        noise=0.3,
-        features=("x1", "x2", "sin(x1)"),
-        hidden=(5, 4),
-        activation="relu",
-        learning_rate=0.05,
-        batch_size=8,
-        regularization="L1",
-        regularization_rate=0.003,
-        dropout=0.1,
-        seed=2,
-    )
+@pytest.mark.parametrize(
+    "settings",
+    [
+        dict(
+            dataset="moons",
+            noise=0.3,
+            features=("x1", "x2", "sin(x1)"),
+            hidden=(5, 4),
+            activation="relu",
+            learning_rate=0.05,
+            batch_size=8,
+            regularization="L1",
+            regularization_rate=0.003,
+            dropout=0.1,
+            seed=2,
+        ),
+        dict(
+            dataset="bumps",
+            features=("x1", "x2", "x1*x2"),
+            hidden=(3,),
+            activation="sigmoid",
+            optimizer="Adam",
+            regularization="L2",
+            regularization_rate=0.01,
+            seed=5,
+        ),
+    ],
+)
+def test_numpy_code_reproduces_the_model_exactly(settings):
     model = PlaygroundModel(**settings)
     model.run(epochs=4)
-    snippet = run_code(model.to_numpy_code())
+    code = model.to_numpy_code()
+    snippet = run_code(code)
     for ours, theirs in zip(model.network.parameters(), snippet["model"].parameters(), strict=True):
         np.testing.assert_array_equal(ours, theirs)
     assert snippet["test_loss"] == model.history[-1]["test_loss"]
-    assert "nn.add_l1_gradient" in model.to_numpy_code() and "range(4)" in model.to_numpy_code()
+    assert "range(4)" in code
+    assert ("nn.add_l1_gradient" in code) == (settings["regularization"] == "L1")
 
 
 @pytest.mark.parametrize(
