@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_playground.py
 
 A tick is exactly what the front end's Play timer triggers: the handler trains a chunk
-of epochs (sized to about 15 ms) and redraws the whole picture (output region, a tile
+of epochs (sized to about 12 ms) and redraws the whole picture (output region, a tile
 per unit, edges, loss curves) and encodes it as PNG; only the websocket trip is left
 out. The network is 2 hidden layers of 8 tanh units on 500 points (circle, half of them
 for training, batch size 10). Targets: a median tick of at most 40 ms (20 frames/s).

@@ -70,7 +70,7 @@ class NetworkPlayground:
     model's settings (see ``PlaygroundModel``); or pass a ``model`` you have trained.
     """
 
-    TRAIN_MS_PER_TICK = 15  # training time per Play tick; the redraw takes about as long
+    TRAIN_MS_PER_TICK = 12  # training time per Play tick; the redraw takes about twice that
     REFRESH_EVERY_S = 0.2  # redraws while a cell trains the model
 
     def __init__(
