@@ -11,6 +11,9 @@ Lessons import from here, so each piece of code has exactly one home (see DESIGN
 - ``widgets.numpy_nn``: the complete NumPy network of lesson 4 (layers, losses, optimizers)
 - ``widgets.torch_training``: the standard PyTorch data, training and evaluation loops
 - ``widgets.monitor``: ``TrainingMonitor``, live training curves for NumPy or PyTorch loops
+- ``widgets.playground``: ``NetworkPlayground``, TensorFlow Playground over ``numpy_nn``
+  (its model in ``playground_model``, data and features in ``playground_data``, picture
+  in ``playground_picture``, "show me the code" in ``playground_code``)
 - ``widgets.checkpoint``: atomic checkpoints and exact resume
 - ``widgets.image_folder``: a ``Dataset`` over a folder of images, one sub-folder per class
 - ``widgets.checks``: the exercises' automatic checks and hints
