@@ -433,3 +433,29 @@ def test_blobs_are_linearly_separable_and_circles_are_not_by_a_line():
     X, y = data.make_circles(200, noise=0.0)
     radius = np.hypot(X[:, 0], X[:, 1])
     assert np.all((radius < 0.75) == (y == 1))
+
+
+def test_xor_points_are_labelled_by_their_quadrant():
+    X, y = data.make_xor(400, seed=1)
+    assert X.shape == (400, 2) and np.abs(X).max() <= 1.0
+    assert np.abs(X).min() >= 0.05  # the clean data keeps clear of both axes
+    np.testing.assert_array_equal(y, (np.sign(X[:, 0]) == np.sign(X[:, 1])).astype(int))
+    assert 150 < y.sum() < 250
+    noisy, noisy_labels = data.make_xor(400, noise=0.3, seed=1)
+    np.testing.assert_array_equal(noisy_labels, y)  # noise moves points, not labels
+    assert 0.2 < np.std(noisy - X) < 0.4
+
+
+def test_regression_targets_are_the_named_functions():
+    X, y = data.make_regression("sine", 300, seed=2)
+    np.testing.assert_allclose(y, np.sin(np.pi * X[:, 0]))
+    X, y = data.make_regression("plane", 300, seed=2)
+    np.testing.assert_allclose(y, (X[:, 0] + X[:, 1]) / 2)
+    X, y = data.make_regression("bumps", 300, seed=2)
+    assert y.max() <= 1.0 and y.min() >= -1.0
+    hill, pit = data.REGRESSION_FUNCTIONS["bumps"](np.array([0.5, -0.5]), np.array([0.5, -0.5]))
+    assert hill > 0.99 and pit < -0.99
+    _, noisy = data.make_regression("plane", 300, noise=0.1, seed=2)
+    assert 0.07 < np.std(noisy - (X[:, 0] + X[:, 1]) / 2) < 0.13
+    with pytest.raises(ValueError, match="unknown function"):
+        data.make_regression("spline")

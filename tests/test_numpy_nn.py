@@ -173,6 +173,29 @@ def test_mse_matches_torch():
     np.testing.assert_allclose(grad, predictions_t.grad.numpy(), rtol=1e-12)
 
 
+def test_l1_gradient_matches_torch_autograd_of_the_penalty():
+    rng = np.random.default_rng(5)
+    params = [rng.standard_normal((3, 4)), rng.standard_normal(4), np.zeros(2)]
+    grads = [rng.standard_normal(p.shape) for p in params]
+    expected_base = [g.copy() for g in grads]
+    nn.add_l1_gradient(params, grads, 0.3)
+    tensors = [torch.tensor(p, requires_grad=True) for p in params]
+    (0.3 * sum(t.abs().sum() for t in tensors)).backward()
+    for grad, base, tensor in zip(grads, expected_base, tensors, strict=True):
+        np.testing.assert_allclose(grad - base, tensor.grad.numpy(), rtol=1e-12)
+    assert np.all(grads[2] == expected_base[2])  # sign(0) = 0, as torch's abs has it
+    with pytest.raises(ValueError, match="L1 strength"):
+        nn.add_l1_gradient(params, grads, -1.0)
+
+
+def test_shuffled_minibatches_keep_column_targets_for_regression():
+    X = np.arange(20, dtype=np.float32).reshape(10, 2)
+    y = X[:, :1] * 0.5  # shape (10, 1), as MSE wants for one output
+    for x_batch, y_batch in nn.iterate_minibatches(X, y, 4, rng=np.random.default_rng(0)):
+        assert y_batch.shape == (len(x_batch), 1)
+        np.testing.assert_array_equal(y_batch[:, 0], x_batch[:, 0] * 0.5)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_softmax_cross_entropy_is_finite_and_correct_at_extreme_logits(dtype):
     logits = np.array(

@@ -16,6 +16,9 @@ is in the repository's CONTRIBUTING.md. In short:
 - ``widgets.training_history``, ``widgets.monitor_figure``, ``widgets.monitor``: the
   ``TrainingMonitor``
 - ``widgets.display``: PNG pictures and display bundles for every widget
+- ``widgets.playground`` (+ ``playground_model``, ``playground_data``,
+  ``playground_picture``, ``playground_code``): ``NetworkPlayground``, a TensorFlow
+  Playground over ``numpy_nn``, with "show me the code"
 - ``widgets.checkpoint``, ``widgets.image_folder``: lesson 6
 - ``widgets.claims``: lessons assert the numbers their prose quotes
 - ``widgets.checks``: the exercises' automatic checks and hints

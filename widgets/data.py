@@ -619,6 +619,45 @@ def make_spirals(n: int = 300, *, classes: int = 3, noise: float = 0.2, seed: in
     return X, y
 
 
+def make_xor(n: int = 200, *, noise: float = 0.0, padding: float = 0.05, seed: int = 0):
+    """Points spread over the square [-1, 1]², labelled 1 where x1 and x2 have the same sign
+    (the first and third quadrants) and 0 elsewhere: XOR of the two signs, with many points.
+
+    Points are drawn at least ``padding`` away from the axes, so the clean data has a gap
+    along both axes; ``noise`` (a standard deviation) then jitters them, labels unchanged.
+    """
+    rng = np.random.default_rng(seed)
+    magnitude = rng.uniform(padding, 1.0, size=(n, 2))
+    X = magnitude * rng.choice([-1.0, 1.0], size=(n, 2))
+    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+    return X + noise * rng.standard_normal((n, 2)), y
+
+
+REGRESSION_FUNCTIONS = {  # targets in [-1, 1] for points in [-1, 1]²
+    "sine": lambda x1, x2: np.sin(np.pi * x1),  # depends on x1 only: a 1-D function
+    "plane": lambda x1, x2: (x1 + x2) / 2,
+    "bumps": lambda x1, x2: (
+        np.exp(-4 * ((x1 - 0.5) ** 2 + (x2 - 0.5) ** 2))
+        - np.exp(-4 * ((x1 + 0.5) ** 2 + (x2 + 0.5) ** 2))
+    ),
+}
+
+
+def make_regression(function: str = "sine", n: int = 200, *, noise: float = 0.0, seed: int = 0):
+    """Points uniform on [-1, 1]² and a real-valued target in [-1, 1] for each: ``"sine"``
+    (sin πx1, a 1-D function: x2 is irrelevant), ``"plane"`` ((x1 + x2) / 2) or ``"bumps"``
+    (a hill at (0.5, 0.5) and a pit at (-0.5, -0.5)). ``noise`` is the standard deviation
+    of Gaussian noise added to the target."""
+    if function not in REGRESSION_FUNCTIONS:
+        raise ValueError(
+            f"unknown function {function!r}; choose one of {', '.join(REGRESSION_FUNCTIONS)}"
+        )
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1.0, 1.0, size=(n, 2))
+    y = REGRESSION_FUNCTIONS[function](X[:, 0], X[:, 1])
+    return X, y + noise * rng.standard_normal(n)
+
+
 # --------------------------------------------------------------------------- command line
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(

@@ -49,6 +49,7 @@ from widgets.numpy_layers import (
     Sigmoid,
     SoftmaxCrossEntropy,
     Tanh,
+    add_l1_gradient,
     init_weights,
     mlp,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "Sigmoid",
     "SoftmaxCrossEntropy",
     "Tanh",
+    "add_l1_gradient",
     "evaluate",
     "fit",
     "gradient_check",

@@ -44,12 +44,12 @@ def iterate_minibatches(X, y, batch_size: int = 128, *, rng=None) -> Iterator[tu
         return
     order = rng.permutation(n)
     x_buffer = np.empty((min(batch_size, n), *X.shape[1:]), dtype=X.dtype)
-    y_buffer = np.empty(min(batch_size, n), dtype=y.dtype)
+    y_buffer = np.empty((min(batch_size, n), *y.shape[1:]), dtype=y.dtype)  # (n, 1) targets too
     for start in range(0, n, batch_size):
         indices = order[start : start + batch_size]
         size = len(indices)
         np.take(X, indices, axis=0, out=x_buffer[:size])
-        np.take(y, indices, out=y_buffer[:size])
+        np.take(y, indices, axis=0, out=y_buffer[:size])
         yield x_buffer[:size], y_buffer[:size]
 
 
