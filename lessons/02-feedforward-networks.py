@@ -40,7 +40,6 @@ import numpy as np
 
 from widgets.activations import sigmoid
 from widgets.claims import check_claim, course_seed
-from widgets.data import make_circles, make_gate, make_moons, make_spirals
 from widgets.decision_regions import plot_decision_regions
 from widgets.mlp_by_hand import (
     Layer,
@@ -51,6 +50,7 @@ from widgets.mlp_by_hand import (
     train_mlp,
 )
 from widgets.notebook import seed_everything, show_source
+from widgets.toy_data import make_circles, make_gate, make_moons, make_spirals
 
 rng = seed_everything(0)
 

@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 import torchvision.datasets as tvd
 
-from widgets import data
+from widgets import data, dataset_files, toy_data
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -261,13 +261,13 @@ def test_missing_fashion_mnist_without_debian_package_explains(no_debian_package
 def test_check_idx_file_rejects_bad_magic_and_padding(tmp_path):
     good = idx_bytes(np.zeros((2, 3), dtype=np.uint8))
     (tmp_path / "good").write_bytes(good)
-    assert data.check_idx_file(tmp_path / "good") == 2
+    assert dataset_files.check_idx_file(tmp_path / "good") == 2
     (tmp_path / "padded").write_bytes(good + b"\0")
     with pytest.raises(ValueError, match="promises"):
-        data.check_idx_file(tmp_path / "padded")
+        dataset_files.check_idx_file(tmp_path / "padded")
     (tmp_path / "html").write_bytes(b"<html>not found</html>")
     with pytest.raises(ValueError, match="magic"):
-        data.check_idx_file(tmp_path / "html")
+        dataset_files.check_idx_file(tmp_path / "html")
 
 
 def write_idx_dataset(root: Path, folder: str, images: np.ndarray, labels: np.ndarray) -> Path:
@@ -375,7 +375,7 @@ def test_a_cifar_file_claiming_a_huge_length_is_refused_without_allocating_it(tm
     path = tmp_path / "test_batch"
     path.write_bytes(b"\x96\x00\x00\x00\x00\x00\x00\x00\x01")
     with pytest.raises(ValueError, match="not a readable CIFAR-10 batch .*only 0 remain"):
-        data.read_cifar_batch(path)
+        dataset_files.read_cifar_batch(path)
 
 
 def test_a_cifar_batch_is_read_into_images_and_labels(tmp_path):
@@ -390,7 +390,7 @@ def test_a_cifar_batch_is_read_into_images_and_labels(tmp_path):
 def test_idx_file_without_dimensions_is_refused(tmp_path):
     (tmp_path / "flat").write_bytes(bytes([0, 0, 8, 0]))
     with pytest.raises(ValueError, match="no dimensions"):
-        data.check_idx_file(tmp_path / "flat")
+        dataset_files.check_idx_file(tmp_path / "flat")
 
 
 # --------------------------------------------------------------------------- toy data
@@ -403,14 +403,15 @@ def test_gates_have_the_truth_tables():
         "NAND": lambda a, b: 1 - (a & b),
         "XOR": lambda a, b: a ^ b,
     }.items():
-        X, y = data.make_gate(gate)
+        X, y = toy_data.make_gate(gate)
         assert [function(int(a), int(b)) for a, b in X] == y.tolist()
     with pytest.raises(ValueError, match="unknown gate"):
-        data.make_gate("XNOR")
+        toy_data.make_gate("XNOR")
 
 
 @pytest.mark.parametrize(
-    "maker", [data.make_blobs, data.make_moons, data.make_circles, data.make_spirals]
+    "maker",
+    [toy_data.make_blobs, toy_data.make_moons, toy_data.make_circles, toy_data.make_spirals],
 )
 def test_toy_data_is_seeded_and_balanced(maker):
     X1, y1 = maker(seed=3)
@@ -426,36 +427,36 @@ def test_toy_data_is_seeded_and_balanced(maker):
 
 def test_blobs_are_linearly_separable_and_circles_are_not_by_a_line():
     for seed in range(5):
-        X, y = data.make_blobs(200, seed=seed)
+        X, y = toy_data.make_blobs(200, seed=seed)
         # the diagonal x1 + x2 = 0 separates them, with at least the default margin
         signed_distance = np.where(y == 1, 1, -1) * X.sum(axis=1) / np.sqrt(2)
         assert signed_distance.min() >= 0.25
-    X, y = data.make_circles(200, noise=0.0)
+    X, y = toy_data.make_circles(200, noise=0.0)
     radius = np.hypot(X[:, 0], X[:, 1])
     assert np.all((radius < 0.75) == (y == 1))
 
 
 def test_xor_points_are_labelled_by_their_quadrant():
-    X, y = data.make_xor(400, seed=1)
+    X, y = toy_data.make_xor(400, seed=1)
     assert X.shape == (400, 2) and np.abs(X).max() <= 1.0
     assert np.abs(X).min() >= 0.05  # the clean data keeps clear of both axes
     np.testing.assert_array_equal(y, (np.sign(X[:, 0]) == np.sign(X[:, 1])).astype(int))
     assert 150 < y.sum() < 250
-    noisy, noisy_labels = data.make_xor(400, noise=0.3, seed=1)
+    noisy, noisy_labels = toy_data.make_xor(400, noise=0.3, seed=1)
     np.testing.assert_array_equal(noisy_labels, y)  # noise moves points, not labels
     assert 0.2 < np.std(noisy - X) < 0.4
 
 
 def test_regression_targets_are_the_named_functions():
-    X, y = data.make_regression("sine", 300, seed=2)
+    X, y = toy_data.make_regression("sine", 300, seed=2)
     np.testing.assert_allclose(y, np.sin(np.pi * X[:, 0]))
-    X, y = data.make_regression("plane", 300, seed=2)
+    X, y = toy_data.make_regression("plane", 300, seed=2)
     np.testing.assert_allclose(y, (X[:, 0] + X[:, 1]) / 2)
-    X, y = data.make_regression("bumps", 300, seed=2)
+    X, y = toy_data.make_regression("bumps", 300, seed=2)
     assert y.max() <= 1.0 and y.min() >= -1.0
-    hill, pit = data.REGRESSION_FUNCTIONS["bumps"](np.array([0.5, -0.5]), np.array([0.5, -0.5]))
+    hill, pit = toy_data.REGRESSION_FUNCTIONS["bumps"](np.array([0.5, -0.5]), np.array([0.5, -0.5]))
     assert hill > 0.99 and pit < -0.99
-    _, noisy = data.make_regression("plane", 300, noise=0.1, seed=2)
+    _, noisy = toy_data.make_regression("plane", 300, noise=0.1, seed=2)
     assert 0.07 < np.std(noisy - (X[:, 0] + X[:, 1]) / 2) < 0.13
     with pytest.raises(ValueError, match="unknown function"):
-        data.make_regression("spline")
+        toy_data.make_regression("spline")

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from widgets import numpy_nn as nn
-from widgets.data import make_spirals
+from widgets.toy_data import make_spirals
 
 F64 = np.float64
 

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from widgets import data
+from widgets import data, dataset_files
 from widgets import numpy_nn as nn
 from widgets.checkpoint import (
     CheckpointMismatchError,
@@ -84,25 +84,25 @@ def idx_bytes(array: np.ndarray) -> bytes:
 def test_idx_shape_of_arbitrary_bytes_is_consistent_or_a_named_error(content):
     path = scratch_file(content, "some-idx-ubyte")
     try:
-        dims = data.idx_shape(path)
+        dims = dataset_files.idx_shape(path)
     except ValueError as error:
         assert str(path) in str(error)
         return
     # accepted: the header promises exactly the bytes the file has
     assert content[:3] == b"\0\0\x08" and len(dims) == content[3] >= 1
     assert len(content) == 4 + 4 * len(dims) + math.prod(dims)
-    assert data.read_idx(path).shape == dims
+    assert dataset_files.read_idx(path).shape == dims
 
 
 @bounded(60)
 @given(array=arrays(np.uint8, st.lists(st.integers(0, 5), min_size=1, max_size=3).map(tuple)))
 def test_idx_round_trip_and_any_cut_is_detected(array):
     path = scratch_file(idx_bytes(array), "a-idx-ubyte")
-    np.testing.assert_array_equal(data.read_idx(path), array)
+    np.testing.assert_array_equal(dataset_files.read_idx(path), array)
     full = path.read_bytes()
     path.write_bytes(full[:-1] if array.size else full + b"\0")
     with pytest.raises(ValueError, match="truncated|promises"):
-        data.read_idx(path)
+        dataset_files.read_idx(path)
 
 
 @bounded(60)
@@ -139,7 +139,7 @@ def test_an_idx_dataset_is_accepted_exactly_when_shapes_and_labels_fit(
 def test_a_cifar_batch_of_arbitrary_bytes_is_a_named_error(content):
     path = scratch_file(content, "data_batch_1")
     with pytest.raises(ValueError) as error:
-        data.read_cifar_batch(path)
+        dataset_files.read_cifar_batch(path)
     assert str(path) in str(error.value)
 
 
@@ -171,7 +171,7 @@ LABELS = st.one_of(
 def test_any_cifar_pickle_is_read_correctly_or_refused_by_name(batch):
     path = scratch_file(pickle.dumps(batch), "test_batch")
     try:
-        images, labels = data.read_cifar_batch(path)
+        images, labels = dataset_files.read_cifar_batch(path)
     except ValueError as error:
         assert str(path) in str(error)
         return

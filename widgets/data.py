@@ -1,4 +1,4 @@
-"""Data for the course: image datasets on disk and seeded toy data.
+"""Data for the course: image datasets on disk (toy data sets: ``widgets.toy_data``).
 
 One data root (``datasets/`` in the repository, or ``$NN_COURSE_DATA``) holds
 torchvision's layout, so ``torchvision.datasets.FashionMNIST(root)`` works on it too::
@@ -23,19 +23,21 @@ import contextlib
 import gzip
 import hashlib
 import io
-import math
 import os
-import pickle
-import pickletools
 import re
 import shutil
-import struct
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from widgets.dataset_files import (
+    check_idx_folder,
+    read_cifar_batch,
+    read_idx,
+)
 
 DATA_ROOT_ENV = "NN_COURSE_DATA"
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -131,75 +133,6 @@ def _how_to_fix(name: str, root: Path) -> str:
     return f"To fix it, run {command} on a machine that is online; {where}.{extra}"
 
 
-# --------------------------------------------------------------------------- IDX files
-# MNIST and Fashion-MNIST: 28x28 grey images, labels 0..9. A file with another shape or
-# label is structurally valid IDX but would crash (or silently mislead) a lesson later.
-IDX_IMAGE_SHAPE = (28, 28)
-N_CLASSES = 10
-
-
-def idx_shape(path: Path) -> tuple[int, ...]:
-    """Check an IDX file's header against its size and return the array shape it holds.
-
-    Raises ValueError naming the file when it is truncated, padded or not IDX at all.
-    """
-    size = path.stat().st_size
-    with open(path, "rb") as handle:
-        header = handle.read(4)
-        if len(header) < 4 or header[0] != 0 or header[1] != 0 or header[2] != 0x08:
-            raise ValueError(f"{path} is not an IDX file of unsigned bytes (bad magic number)")
-        ndim = header[3]
-        dims_raw = handle.read(4 * ndim)
-    if ndim == 0:
-        raise ValueError(f"{path} is an IDX file with no dimensions: it holds no items")
-    if len(dims_raw) < 4 * ndim:
-        raise ValueError(f"{path} is truncated inside its header")
-    dims = struct.unpack(f">{ndim}I", dims_raw)
-    expected = 4 + 4 * ndim + math.prod(dims)
-    if size != expected:
-        raise ValueError(
-            f"{path} has {size} bytes but its header ({' x '.join(map(str, dims))}) "
-            f"promises {expected}: the file is truncated or corrupt"
-        )
-    return dims
-
-
-def check_idx_file(path: Path) -> int:
-    """Check an IDX file's header against its size (see :func:`idx_shape`); the item count."""
-    return idx_shape(path)[0]
-
-
-def read_idx(path: Path) -> np.ndarray:
-    """Read a verified IDX file of unsigned bytes into a numpy array."""
-    dims = idx_shape(path)
-    return np.fromfile(path, dtype=np.uint8, offset=4 + 4 * len(dims)).reshape(dims)
-
-
-def _check_idx_folder(raw: Path) -> None:
-    """Check all four IDX files of a dataset folder: headers, sizes, shapes, labels, counts."""
-    for split in ("train", "t10k"):
-        images = raw / f"{split}-images-idx3-ubyte"
-        labels = raw / f"{split}-labels-idx1-ubyte"
-        image_shape, label_shape = idx_shape(images), idx_shape(labels)
-        if image_shape[1:] != IDX_IMAGE_SHAPE:
-            raise ValueError(
-                f"{images} holds items of shape {' x '.join(map(str, image_shape[1:])) or '()'}, "
-                f"not the {IDX_IMAGE_SHAPE[0]} x {IDX_IMAGE_SHAPE[1]} images of this dataset"
-            )
-        if len(label_shape) != 1:
-            raise ValueError(
-                f"{labels} holds a {' x '.join(map(str, label_shape))} array, not one label "
-                "per image"
-            )
-        if image_shape[0] != label_shape[0]:
-            raise ValueError(f"{raw}: {image_shape[0]} {split} images but {label_shape[0]} labels")
-        largest = int(read_idx(labels).max(initial=0))
-        if largest >= N_CLASSES:
-            raise ValueError(
-                f"{labels} has label {largest}, but the dataset's classes are 0..{N_CLASSES - 1}"
-            )
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -259,7 +192,7 @@ def presence_problem(name: str, root: Path) -> str | None:
 
 def _check_present(name: str, root: Path) -> None:
     if name in _IDX_DATASETS:
-        _check_idx_folder(_IDX_DATASETS[name].raw_dir(root))
+        check_idx_folder(_IDX_DATASETS[name].raw_dir(root))
     elif name == "cifar10":
         folder = root / CIFAR_FOLDER
         for file in CIFAR_FILES:
@@ -317,7 +250,7 @@ def seed_fashion_mnist_from_debian(root: Path, source: Path | None = None) -> No
                     f"{actual[:12]}..., expected {expected[:12]}...). Reinstall the package "
                     f"with `sudo apt-get install --reinstall dataset-fashion-mnist`."
                 )
-        _check_idx_folder(staged)
+        check_idx_folder(staged)
         replace_dir(staged, raw)
 
 
@@ -357,7 +290,7 @@ def _download_idx(name: str, root: Path) -> None:
         _run_torchvision_download(name, staged_root, root)
         staged_raw = _IDX_DATASETS[name].raw_dir(staged_root)
         try:
-            _check_idx_folder(staged_raw)
+            check_idx_folder(staged_raw)
         except (OSError, ValueError) as error:
             raise DataUnavailable(
                 f"The downloaded {_pretty(name)} files are damaged ({error}). "
@@ -443,81 +376,6 @@ def _load_cifar10(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(images), np.concatenate(labels)
 
 
-CIFAR_IMAGE_SIZE = 3 * 32 * 32
-# What a CIFAR-10 batch pickle may build besides plain values: NumPy arrays, in the forms
-# NumPy 1 and 2 pickle them. Anything else is refused (unpickling can run code).
-_CIFAR_PICKLE_GLOBALS = {
-    (module, name)
-    for core in ("numpy.core", "numpy._core")
-    for module, name in (
-        (f"{core}.multiarray", "_reconstruct"),
-        (f"{core}.numeric", "_frombuffer"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-    )
-}
-
-
-class _CifarUnpickler(pickle.Unpickler):
-    def find_class(self, module: str, name: str):
-        if (module, name) not in _CIFAR_PICKLE_GLOBALS:
-            raise pickle.UnpicklingError(
-                f"it refers to {module}.{name}, which a CIFAR-10 batch never holds"
-            )
-        return super().find_class(module, name)
-
-
-def read_cifar_batch(path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """One CIFAR-10 batch file as ``(images uint8 (N, 32, 32, 3), labels int64 (N,))``.
-
-    The pickle may hold only plain values and NumPy arrays, with a ``data`` entry of N rows
-    of 3072 bytes and a ``labels`` entry of N labels in 0..9; anything else raises
-    ValueError naming the file and what is wrong with it.
-    """
-    payload = Path(path).read_bytes()
-    try:
-        # A walk over the opcodes first: a damaged length field then fails as "only N bytes
-        # remain" instead of making the unpickler allocate the 2**56 bytes it claims.
-        for _ in pickletools.genops(payload):
-            pass
-        batch = _CifarUnpickler(io.BytesIO(payload), encoding="latin1").load()
-    except KeyboardInterrupt:
-        raise
-    except Exception as error:  # damaged pickles fail in many ways: all mean "not a batch"
-        reason = " ".join(str(error).split())[:160] or type(error).__name__
-        raise ValueError(f"{path} is not a readable CIFAR-10 batch ({reason})") from None
-    if not isinstance(batch, dict) or not {"data", "labels"} <= batch.keys():
-        found = sorted(map(str, batch)) if isinstance(batch, dict) else type(batch).__name__
-        raise ValueError(
-            f"{path} is not a CIFAR-10 batch: expected a dict with 'data' and 'labels', "
-            f"found {found}"
-        )
-    try:
-        data = np.asarray(batch["data"])
-        labels = np.asarray(batch["labels"])
-    except (TypeError, ValueError) as error:  # ragged nested lists, for example
-        raise ValueError(f"{path}: its 'data' or 'labels' is not an array ({error})") from None
-    if data.ndim != 2 or data.shape[1] != CIFAR_IMAGE_SIZE or data.dtype.kind not in "iu":
-        raise ValueError(
-            f"{path}: 'data' is a {data.dtype} array of shape {data.shape}, expected whole "
-            f"numbers of shape (N, {CIFAR_IMAGE_SIZE}): N images of 3 x 32 x 32 bytes"
-        )
-    if data.size and (data.min() < 0 or data.max() > 255):
-        raise ValueError(f"{path}: 'data' has values outside 0..255, so they are not pixels")
-    if labels.shape != (len(data),) or labels.dtype.kind not in "iu":
-        raise ValueError(
-            f"{path}: 'labels' is a {labels.dtype} array of shape {labels.shape}, expected "
-            f"{len(data)} whole numbers, one per image"
-        )
-    if labels.size and (labels.min() < 0 or labels.max() >= N_CLASSES):
-        raise ValueError(
-            f"{path}: 'labels' has values {labels.min()}..{labels.max()}, but CIFAR-10's "
-            f"classes are 0..{N_CLASSES - 1}"
-        )
-    images = data.astype(np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
-    return images, labels.astype(np.int64)
-
-
 def torch_dataset(
     name: str = "fashion-mnist",
     train: bool = True,
@@ -530,132 +388,6 @@ def torch_dataset(
     root = Path(root) if root else data_root()
     name = resolve_dataset(name, root, fallback=fallback)
     return _torchvision_class(name)(root=str(root), train=train, transform=transform)
-
-
-# --------------------------------------------------------------------------- toy data
-GATES = {
-    "AND": [0, 0, 0, 1],
-    "OR": [0, 1, 1, 1],
-    "NAND": [1, 1, 1, 0],
-    "XOR": [0, 1, 1, 0],
-}
-
-
-def make_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """The four corners of the unit square with a logic gate's labels (0/1)."""
-    key = name.upper()
-    if key not in GATES:
-        raise ValueError(f"unknown gate {name!r}; choose one of {', '.join(GATES)}")
-    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
-    return X, np.array(GATES[key], dtype=np.int64)
-
-
-def make_blobs(
-    n: int = 100,
-    *,
-    separation: float = 3.0,
-    spread: float = 0.8,
-    margin: float = 0.25,
-    seed: int = 0,
-):
-    """Two Gaussian blobs (labels 0/1) on either side of the line x1 + x2 = 0.
-
-    Points closer than ``margin`` to that line are drawn again, so the blobs are linearly
-    separable by construction: the perceptron convergence theorem needs exactly that.
-    """
-    rng = np.random.default_rng(seed)
-    half = n // 2
-    y = np.r_[np.zeros(half, np.int64), np.ones(n - half, np.int64)]
-    centers = np.array([[-separation / 2, -separation / 2], [separation / 2, separation / 2]])
-    side = np.where(y == 1, 1.0, -1.0)
-    X = centers[y] + spread * rng.standard_normal((n, 2))
-    for _ in range(1000):  # rejection sampling; a handful of rounds suffices in practice
-        too_close = side * X.sum(axis=1) / np.sqrt(2) < margin
-        if not too_close.any():
-            return X, y
-        X[too_close] = centers[y[too_close]] + spread * rng.standard_normal((too_close.sum(), 2))
-    raise ValueError("blobs overlap too much for the margin: raise separation or lower spread")
-
-
-def make_moons(n: int = 200, *, noise: float = 0.1, seed: int = 0):
-    """Two interleaving half circles (labels 0/1)."""
-    rng = np.random.default_rng(seed)
-    half = n // 2
-    angle_top = np.linspace(0, np.pi, half)
-    angle_bottom = np.linspace(0, np.pi, n - half)
-    top = np.c_[np.cos(angle_top), np.sin(angle_top)]
-    bottom = np.c_[1 - np.cos(angle_bottom), 0.5 - np.sin(angle_bottom)]
-    X = np.r_[top, bottom] + noise * rng.standard_normal((n, 2))
-    y = np.r_[np.zeros(half, np.int64), np.ones(n - half, np.int64)]
-    return X, y
-
-
-def make_circles(n: int = 200, *, noise: float = 0.05, factor: float = 0.5, seed: int = 0):
-    """A small circle (label 1) inside a large one (label 0)."""
-    rng = np.random.default_rng(seed)
-    half = n // 2
-    outer = np.linspace(0, 2 * np.pi, half, endpoint=False)
-    inner = np.linspace(0, 2 * np.pi, n - half, endpoint=False)
-    X = np.r_[np.c_[np.cos(outer), np.sin(outer)], factor * np.c_[np.cos(inner), np.sin(inner)]]
-    X = X + noise * rng.standard_normal((n, 2))
-    y = np.r_[np.zeros(half, np.int64), np.ones(n - half, np.int64)]
-    return X, y
-
-
-def make_spirals(n: int = 300, *, classes: int = 3, noise: float = 0.2, seed: int = 0):
-    """``classes`` interleaved spiral arms (labels 0..classes-1), the classic cs231n toy set."""
-    rng = np.random.default_rng(seed)
-    per_class = n // classes
-    X = np.zeros((per_class * classes, 2))
-    y = np.repeat(np.arange(classes, dtype=np.int64), per_class)
-    for k in range(classes):
-        radius = np.linspace(0.0, 1.0, per_class)
-        theta = np.linspace(k * 4.0, (k + 1) * 4.0, per_class) + noise * rng.standard_normal(
-            per_class
-        )
-        X[k * per_class : (k + 1) * per_class] = np.c_[
-            radius * np.sin(theta), radius * np.cos(theta)
-        ]
-    return X, y
-
-
-def make_xor(n: int = 200, *, noise: float = 0.0, padding: float = 0.05, seed: int = 0):
-    """Points spread over the square [-1, 1]², labelled 1 where x1 and x2 have the same sign
-    (the first and third quadrants) and 0 elsewhere: XOR of the two signs, with many points.
-
-    Points are drawn at least ``padding`` away from the axes, so the clean data has a gap
-    along both axes; ``noise`` (a standard deviation) then jitters them, labels unchanged.
-    """
-    rng = np.random.default_rng(seed)
-    magnitude = rng.uniform(padding, 1.0, size=(n, 2))
-    X = magnitude * rng.choice([-1.0, 1.0], size=(n, 2))
-    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
-    return X + noise * rng.standard_normal((n, 2)), y
-
-
-REGRESSION_FUNCTIONS = {  # targets in [-1, 1] for points in [-1, 1]²
-    "sine": lambda x1, x2: np.sin(np.pi * x1),  # depends on x1 only: a 1-D function
-    "plane": lambda x1, x2: (x1 + x2) / 2,
-    "bumps": lambda x1, x2: (
-        np.exp(-4 * ((x1 - 0.5) ** 2 + (x2 - 0.5) ** 2))
-        - np.exp(-4 * ((x1 + 0.5) ** 2 + (x2 + 0.5) ** 2))
-    ),
-}
-
-
-def make_regression(function: str = "sine", n: int = 200, *, noise: float = 0.0, seed: int = 0):
-    """Points uniform on [-1, 1]² and a real-valued target in [-1, 1] for each: ``"sine"``
-    (sin πx1, a 1-D function: x2 is irrelevant), ``"plane"`` ((x1 + x2) / 2) or ``"bumps"``
-    (a hill at (0.5, 0.5) and a pit at (-0.5, -0.5)). ``noise`` is the standard deviation
-    of Gaussian noise added to the target."""
-    if function not in REGRESSION_FUNCTIONS:
-        raise ValueError(
-            f"unknown function {function!r}; choose one of {', '.join(REGRESSION_FUNCTIONS)}"
-        )
-    rng = np.random.default_rng(seed)
-    X = rng.uniform(-1.0, 1.0, size=(n, 2))
-    y = REGRESSION_FUNCTIONS[function](X[:, 0], X[:, 1])
-    return X, y + noise * rng.standard_normal(n)
 
 
 # --------------------------------------------------------------------------- command line

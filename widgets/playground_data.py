@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from widgets.data import (
+from widgets.toy_data import (
     REGRESSION_FUNCTIONS,
     make_blobs,
     make_circles,
