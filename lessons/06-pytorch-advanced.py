@@ -682,7 +682,7 @@ check_claim(
 check_claim(
     "lesson 6: regularised minus overfit validation accuracy",
     cured_val_acc - overfit[-1]["val_acc"],
-    at_least=-0.04,
+    at_least=-0.05,
 )  # about the same accuracy (not better: see below)
 
 # %% [markdown]

@@ -208,6 +208,14 @@ def write_table(rows: list[dict], settings: str) -> None:
             f"Smallest margin relative to its bound: {relative_margin(smallest):.1%} "
             f"({smallest['notebook']}: {smallest['name']}).",
         ]
+    spread = [row for row in rows if row["max"] > row["min"]]
+    tightest = min(spread, key=lambda r: r["margin"] / (r["max"] - r["min"]), default=None)
+    if tightest:
+        lines.append(
+            "Smallest margin in units of its claim's measured range (max - min): "
+            f"{tightest['margin'] / (tightest['max'] - tightest['min']):.2f} "
+            f"({tightest['notebook']}: {tightest['name']})."
+        )
     TABLE.write_text("\n".join(lines) + "\n")
 
 
