@@ -76,7 +76,7 @@ def binder_badge(remote: str, lesson: str = DEFAULT_LESSON) -> str:
 
 
 def clone_folder(repo: str) -> str:
-    """The folder nbgitpuller clones into by default: the repository's name."""
+    """The folder in the user's home the course is cloned into: the repository's name."""
     return re.sub(r"\.git$", "", repo.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1])
 
 
@@ -93,11 +93,14 @@ def nbgitpuller_url(
     ``base`` is the JupyterHub address (``through_hub``) or a single Jupyter server's.
     nbgitpuller merges the student's edits with upstream changes instead of overwriting.
     """
+    folder = clone_folder(repo)
     query = urlencode(
         {
             "repo": repo,
             "branch": branch,
-            "urlpath": f"lab/tree/{clone_folder(repo)}/{lesson}",
+            # named explicitly: nbgitpuller's own default keeps a trailing ".git"
+            "targetpath": folder,
+            "urlpath": f"lab/tree/{folder}/{lesson}",
         }
     )
     prefix = "/hub/user-redirect" if through_hub else ""

@@ -198,6 +198,20 @@ def lab_server(tmp_path_factory):
     server.stop()
 
 
+@pytest.fixture
+def serve_lab(tmp_path):
+    """Start a JupyterLab server over a folder of the test's choosing: ``serve_lab(root)``."""
+    servers = []
+
+    def start(root: Path) -> LabServer:
+        servers.append(LabServer(tmp_path / f"jupyterlab-{len(servers)}", root=root))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def chromium_browser():
     from playwright.sync_api import Error, sync_playwright
