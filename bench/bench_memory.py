@@ -90,8 +90,9 @@ def last_stdout(cell) -> str:
     return "".join(out.get("text", "") for out in cell.outputs if out.get("name") == "stdout")
 
 
-def run_cells(notebook, workdir: Path, on_kernel=None):
-    """Execute every cell in a fresh kernel; ``on_kernel(pid)`` gives a context to run in."""
+def run_cells(notebook, workdir: Path, on_kernel=None, after_cell=None):
+    """Execute every cell in a fresh kernel; ``on_kernel(pid)`` gives a context to run in,
+    ``after_cell(index, context)`` is called after each cell."""
     client = NotebookClient(
         notebook,
         timeout=600,
@@ -106,6 +107,8 @@ def run_cells(notebook, workdir: Path, on_kernel=None):
         try:
             for index, cell in enumerate(notebook.cells):
                 client.execute_cell(cell, index)
+                if after_cell:
+                    after_cell(index, context)
         finally:
             if context:
                 context.__exit__(None, None, None)
@@ -115,13 +118,34 @@ def run_cells(notebook, workdir: Path, on_kernel=None):
 def measure_lesson(path: Path) -> dict:
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(PEAK_CELL))
+    peak_after_cell = []
     started = time.perf_counter()
-    sampler = run_cells(notebook, path.parent, on_kernel=TreeSampler)
+    sampler = run_cells(
+        notebook,
+        path.parent,
+        on_kernel=TreeSampler,
+        after_cell=lambda index, sampler: peak_after_cell.append(sampler.peak),
+    )
     kernel_peak = int(last_stdout(notebook.cells[-1]).split()[-1])
+    # which cells raised the (sampled) peak most: where to look when a lesson is too big
+    raises = sorted(
+        (
+            (later - earlier, index)
+            for index, (earlier, later) in enumerate(
+                zip([0, *peak_after_cell], peak_after_cell, strict=False)
+            )
+            if notebook.cells[index].cell_type == "code"
+        ),
+        reverse=True,
+    )[:3]
     return {
         "kernel_peak": kernel_peak,
         "tree_peak": max(sampler.peak, kernel_peak),
         "seconds": time.perf_counter() - started,
+        "top_cells": [
+            (grown, notebook.cells[index].source.strip().splitlines()[0][:60])
+            for grown, index in raises
+        ],
     }
 
 
@@ -141,6 +165,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: every lesson")
     parser.add_argument("--budget-mb", type=float, default=1200)
+    parser.add_argument(
+        "--cells", action="store_true", help="also name the three cells that raised the peak most"
+    )
     args = parser.parse_args(argv)
     paths = args.notebooks or sorted(LESSONS.glob("[0-9][0-9]-*.ipynb"))
 
@@ -166,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
             f" MB {result['seconds']:5.0f} s{flag}",
             flush=True,
         )
+        if args.cells:
+            for grown, first_line in result["top_cells"]:
+                print(f"    +{grown / MB:5.0f} MB  {first_line}", flush=True)
     if over:
         print(f"over budget: {', '.join(over)}")
     return 1 if over else 0
