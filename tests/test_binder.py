@@ -102,6 +102,12 @@ def _fresh_environment(prefix: Path) -> None:
         sysconfig.get_path("purelib", vars={"base": str(prefix), "platbase": str(prefix)})
     )
     shared = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
+    for folder in map(Path, shared):
+        if os.geteuid() == 0 and not _reachable_by_everyone(folder):
+            pytest.fail(
+                f"{folder} is private to root, so postBuild cannot run as a plain user with "
+                "the installed packages: keep the course in a folder others may enter."
+            )
     (purelib / "reuse-installed-packages.pth").write_text("\n".join(sorted(shared)) + "\n")
     # JupyterLab's data files, as pip would have put them in this prefix, except the two
     # places postBuild writes to (the settings overrides and the server config).
