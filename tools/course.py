@@ -93,13 +93,13 @@ def tool_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
 
 
-def run(*command: object, check: bool = True) -> int:
+def run(*command: object) -> None:
+    """Run one step in the repository root, showing it; a failure stops everything."""
     printable = " ".join(str(part) for part in command)
     print(f"$ {printable}", flush=True)
     status = subprocess.run([str(part) for part in command], cwd=ROOT, env=tool_environment())
-    if check and status.returncode != 0:
+    if status.returncode != 0:
         raise Failed(status.returncode)
-    return status.returncode
 
 
 def pip(prefix: Path, *arguments: str) -> None:
