@@ -16,7 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from widgets.perceptron import PerceptronPlayground
+from widgets.perceptron_widget import PerceptronPlayground
 
 WARMUP_MOVES = 5
 TIMED_MOVES = 100

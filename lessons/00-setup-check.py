@@ -50,7 +50,7 @@ def as_tuple(text):
 # ## 1. Packages
 # Each line shows the installed version; `✗` marks a package that is missing or too old.
 
-# %% tags=["nbval-ignore-output"]
+# %%
 import sys
 
 print(f"Python {sys.version.split()[0]}")
@@ -92,7 +92,7 @@ w.VBox([slider, answer])
 # From code, a widget behaves just like in the browser: setting its value runs the same
 # handler. This is how the course's widgets are tested.
 
-# %%
+# %% tags=["nbval-check-output"]
 slider.value = 4
 assert answer.value == "the kernel says: x = 4, x² = 16", answer.value
 slider.value = 3
@@ -103,7 +103,7 @@ print(answer.value)
 # The lessons run on whatever this prints, unchanged: CUDA (NVIDIA GPU), MPS (Apple
 # silicon) or the CPU. Every lesson fits the CPU's time budget.
 
-# %% tags=["nbval-ignore-output"]
+# %%
 import torch
 
 from widgets.notebook import pick_device
@@ -121,7 +121,7 @@ assert float((x * 2).sum()) == 6.0
 # package, or by download). MNIST and CIFAR-10 are optional: lessons that mention them
 # fall back to Fashion-MNIST and say so.
 
-# %% tags=["nbval-ignore-output"]
+# %%
 from widgets import data
 
 for name in data.DATASETS:
@@ -139,7 +139,7 @@ print(f"data root: {data.data_root()}")
 # %% [markdown]
 # ## Verdict
 
-# %%
+# %% tags=["nbval-check-output"]
 if problems:
     print("✗ Something needs fixing before the course:")
     for problem in problems:

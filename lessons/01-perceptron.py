@@ -25,7 +25,9 @@ import numpy as np
 from widgets.activations import ACTIVATIONS, sigmoid_derivative, step
 from widgets.data import make_blobs, make_gate, make_moons
 from widgets.notebook import seed_everything, show_source
-from widgets.perceptron import Perceptron, PerceptronPlayground, PerceptronPlot, perceptron_update
+from widgets.perceptron import Perceptron, perceptron_update
+from widgets.perceptron_plot import PerceptronPlot
+from widgets.perceptron_widget import PerceptronPlayground
 
 rng = seed_everything(0)
 
@@ -55,7 +57,7 @@ playground
 # Everything the playground does is also a method of its model, so we can check the
 # answer to question 1 in code: those weights classify all four points correctly.
 
-# %%
+# %% tags=["nbval-check-output"]
 and_model = Perceptron(*make_gate("AND"))
 and_model.set_weights(1, 1, -1.5)
 print("predictions:", and_model.predict(), " targets:", and_model.y)
@@ -151,7 +153,7 @@ plt.show()
 #
 # By hand, for AND with $w = (1, 1)$, $b = -1.5$:
 
-# %%
+# %% tags=["nbval-check-output"]
 weights, bias = np.array([1.0, 1.0]), -1.5
 X_and, y_and = make_gate("AND")
 print(" x1 x2 |    z  | ŷ | y")
@@ -174,7 +176,7 @@ assert np.array_equal(step(X_and @ weights + bias), y_and)
 # - **Only the direction of $(w, b)$ matters** for the classes: multiplying $w$ and $b$
 #   by any $c > 0$ multiplies every $z$ by $c$, which keeps its sign.
 
-# %%
+# %% tags=["nbval-check-output"]
 w, b = np.array([1.0, 2.0]), -1.5
 along_boundary = np.array([-w[1], w[0]])  # perpendicular to w
 point_on_boundary = -b * w / (w @ w)  # the boundary point nearest the origin
@@ -223,7 +225,7 @@ plt.show()
 # which moves in the right direction by $\eta(\lVert x \rVert^2 + 1)$. Here is the
 # package's implementation, the one the playground, the tests and exercise 1 use:
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(perceptron_update)
 
 # %% [markdown]
@@ -232,7 +234,7 @@ show_source(perceptron_update)
 # and $\eta \cdot \mathrm{error}$ to the bias. New arrays are returned, so the caller's
 # weights are untouched. Let us check the claim about $z'$ on one mistake:
 
-# %%
+# %% tags=["nbval-check-output"]
 x, target, eta = np.array([2.0, -1.0]), 1, 0.5
 w, b = np.array([-1.0, 1.0]), 0.5
 z_before = w @ x + b  # -2.5: predicted 0, should be 1
@@ -249,7 +251,7 @@ assert z_after - z_before == eta * (target - step(z_before)) * (x @ x + 1)
 # every row against `perceptron_update`. Follow along on paper for the first two rows:
 # with zero weights, $z = 0$, so $\hat y = 1$, wrong for $(0, 0)$.
 
-# %%
+# %% tags=["nbval-check-output"]
 w, b, eta = np.zeros(2), 0.0, 1.0
 print("sample  x       y |   z   ŷ | Δw          Δb  | new w        new b")
 for index, (x, target) in enumerate(zip(X_and, y_and, strict=True), start=1):
@@ -268,7 +270,7 @@ for index, (x, target) in enumerate(zip(X_and, y_and, strict=True), start=1):
 # The model does the same bookkeeping: `step()` is one row of that table, `epoch()` a
 # full pass, `train()` epochs until it converges. Its first epoch agrees:
 
-# %%
+# %% tags=["nbval-check-output"]
 and_model = Perceptron(X_and, y_and)
 and_model.epoch()
 assert and_model.parameters() == (w[0], w[1], b)
@@ -294,7 +296,7 @@ assert status.state == "converged" and status.epochs == 5
 # applies with $u = (1, 1, -4)/\sqrt{18}$. We also shuffle the samples once: sorted by
 # class, they would be too easy.
 
-# %%
+# %% tags=["nbval-check-output"]
 X_blobs, y_blobs = make_blobs(100, separation=2.0, seed=0)
 X_blobs = X_blobs + 2.0
 order = np.random.default_rng(0).permutation(len(X_blobs))
@@ -382,7 +384,7 @@ plt.show()
 #   in modern networks; for $z < 0$ its derivative is 0 (a unit stuck there is "dead").
 # - The derivatives in the table are right: they match finite differences.
 
-# %%
+# %% tags=["nbval-check-output"]
 assert np.all(ACTIVATIONS["step"][1](z) == 0)
 assert sigmoid_derivative(0.0) == 0.25 and sigmoid_derivative(z).max() == 0.25
 assert sigmoid_derivative(6.0) < 0.0025 and ACTIVATIONS["tanh"][1](3.0) < 0.01
@@ -408,7 +410,7 @@ print("all derivative claims hold")
 # XOR (1 when exactly one input is 1) is not. The rule converges on the first three and
 # never on XOR:
 
-# %%
+# %% tags=["nbval-check-output"]
 fig, axes = plt.subplots(1, 4, figsize=(14, 3.8), layout="constrained")
 gate_models = {}
 for ax, gate in zip(axes, ["AND", "OR", "NAND", "XOR"], strict=True):
@@ -428,7 +430,7 @@ assert gate_models["XOR"].status.state == "cycling"
 # deterministic, so if two epochs *start* with the same weights, everything in between
 # repeats for ever. The model detects exactly that:
 
-# %%
+# %% tags=["nbval-check-output"]
 xor_model = gate_models["XOR"]
 print(xor_model.status.message)
 for epoch, weights in enumerate(xor_model.epoch_start_weights, start=1):
@@ -456,7 +458,7 @@ assert min(errors_over_time) > 0
 # contradicting the last line. No weights exist, for any learning rule. A search over a
 # grid of 68 921 weight settings agrees: the best any of them does is 3 out of 4.
 
-# %%
+# %% tags=["nbval-check-output"]
 values = np.linspace(-5, 5, 41)
 W1, W2, B = (grid.ravel() for grid in np.meshgrid(values, values, values))
 X_xor, y_xor = make_gate("XOR")
@@ -469,7 +471,7 @@ assert correct.sum(axis=1).max() == 3
 # way out is to stack neurons: XOR is AND(OR, NAND), and each of those *is* linearly
 # separable. Our three trained perceptrons, wired into two layers, compute XOR:
 
-# %%
+# %% tags=["nbval-check-output"]
 hidden = np.c_[gate_models["OR"].predict(X_xor), gate_models["NAND"].predict(X_xor)]
 two_layer_output = gate_models["AND"].predict(hidden)
 print("x:", X_xor.astype(int).tolist(), "→", two_layer_output.tolist())
@@ -503,7 +505,7 @@ PerceptronPlayground("XOR")
 # - **Reading $f(z)$ as a probability of the class.** A sigmoid's output looks like one,
 #   but a perceptron trained with Rosenblatt's rule was never fit to be calibrated.
 
-# %%
+# %% tags=["nbval-check-output"]
 def value_error_message(action):
     """The message of the ValueError that ``action()`` raises (and fail if it raises none)."""
     try:
@@ -551,7 +553,7 @@ assert moons_model.status.state == "epoch cap"
 #
 # </details>
 
-# %%
+# %% tags=["nbval-check-output"]
 w_new, b_new = perceptron_update([2.0, -1.0], 0.5, [1.0, 3.0], 1, 0.5)
 assert step(np.array([2.0, -1.0]) @ [1.0, 3.0] + 0.5) == 0
 assert w_new.tolist() == [2.5, 0.5] and b_new == 1.0

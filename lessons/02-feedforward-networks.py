@@ -37,10 +37,11 @@
 # %%
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import ListedColormap
 
 from widgets.activations import sigmoid
+from widgets.claims import check_claim, course_seed
 from widgets.data import make_circles, make_gate, make_moons, make_spirals
+from widgets.decision_regions import plot_decision_regions
 from widgets.mlp_by_hand import (
     Layer,
     init_mlp,
@@ -71,7 +72,7 @@ rng = seed_everything(0)
 # $(n_\text{out}, n_\text{in})$: **one row per unit, one column per input**, and $b$ has
 # $n_\text{out}$ entries. The shapes in code:
 
-# %%
+# %% tags=["nbval-check-output"]
 n_in, n_out = 3, 4
 W = rng.normal(size=(n_out, n_in))
 b = np.zeros(n_out)
@@ -97,7 +98,7 @@ assert np.isclose(z[1], sum(W[1, k] * x[k] for k in range(n_in)) + b[1])  # row 
 # $W x^{(i)} + b$: one matrix product computes the layer for all examples at once. This is
 # also PyTorch's convention (`nn.Linear` stores `weight` with shape `(out, in)`).
 
-# %%
+# %% tags=["nbval-check-output"]
 X = rng.normal(size=(5, n_in))  # 5 examples
 Z = X @ W.T + b
 print("X", X.shape, "@ W.T", W.T.shape, "+ b", b.shape, "->", Z.shape)
@@ -121,14 +122,14 @@ assert np.allclose(Z[2], W @ X[2] + b)  # row i is the single-example formula
 # shape checks: they turn a wrong shape into a sentence instead of a broadcasting
 # surprise three layers later):
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(Layer, mlp_forward)
 
 # %% [markdown]
 # A network with 2 inputs, two hidden layers of 4 and 3 units and 1 output. Every
 # intermediate array has one row per example:
 
-# %%
+# %% tags=["nbval-check-output"]
 layers = init_mlp([2, 4, 3, 1], hidden_activation="tanh", rng=rng)
 cache = mlp_forward(layers, rng.normal(size=(6, 2)))
 for number, (layer, Z_l) in enumerate(zip(layers, cache.pre_activations, strict=True), start=1):
@@ -138,7 +139,7 @@ assert [A.shape for A in cache.activations] == [(6, 2), (6, 4), (6, 3), (6, 1)]
 # %% [markdown]
 # **Counting parameters.** Layer $l$ has $n_l \times n_{l-1}$ weights and $n_l$ biases.
 
-# %%
+# %% tags=["nbval-check-output"]
 n_parameters = sum(layer.W.size + layer.b.size for layer in layers)
 print("parameters:", n_parameters)
 assert n_parameters == (4 * 2 + 4) + (3 * 4 + 3) + (1 * 3 + 1) == 31
@@ -156,7 +157,7 @@ assert n_parameters == (4 * 2 + 4) + (3 * 4 + 3) + (1 * 3 + 1) == 31
 # (W^2 b^1 + b^2)$, again a single linear layer. However many layers you stack, a network
 # of linear layers draws one straight line. Checked:
 
-# %%
+# %% tags=["nbval-check-output"]
 linear_layers = init_mlp([2, 8, 8, 1], hidden_activation="sigmoid", rng=rng)
 for layer in linear_layers:
     layer.activation = "identity"
@@ -180,7 +181,7 @@ print("three linear layers == one linear layer with W of shape", W_merged.shape)
 # OR fires when $x_1 + x_2 > 0.5$, NAND when $x_1 + x_2 < 1.5$, AND when both hidden
 # units fire. We set the weights **by hand**:
 
-# %%
+# %% tags=["nbval-check-output"]
 hand_layers = [
     Layer(
         W=np.array([[20.0, 20.0], [-20.0, -20.0]]), b=np.array([-10.0, 30.0]), activation="sigmoid"
@@ -239,13 +240,13 @@ learned_layers = init_mlp(
     [2, 2, 1],
     hidden_activation="sigmoid",
     output_activation="sigmoid",
-    rng=np.random.default_rng(0),
+    rng=np.random.default_rng(0),  # a start that solves XOR; the next cell counts how many do
 )
 history = train_mlp(learned_layers, X_xor, y_xor.reshape(-1, 1), learning_rate=2.0, epochs=3000)
 print(f"loss: {history[0]:.3f} at the start, {history[-1]:.4f} after {len(history)} steps")
 print("predictions:", predict_classes(learned_layers, X_xor), " targets:", y_xor)
 assert np.array_equal(predict_classes(learned_layers, X_xor), y_xor)
-assert history[-1] < 0.01
+check_claim("lesson 2: XOR loss after 3000 steps, 2 hidden units", history[-1], at_most=0.01)
 
 # %%
 plot_xor_representation(
@@ -267,7 +268,7 @@ def solved_xor(hidden_units, seed):
         [2, hidden_units, 1],
         hidden_activation="sigmoid",
         output_activation="sigmoid",
-        rng=np.random.default_rng(seed),
+        rng=np.random.default_rng(course_seed(seed)),
     )
     train_mlp(layers, X_xor, y_xor.reshape(-1, 1), learning_rate=2.0, epochs=2000)
     return np.array_equal(predict_classes(layers, X_xor), y_xor)
@@ -275,7 +276,8 @@ def solved_xor(hidden_units, seed):
 
 solved = {units: sum(solved_xor(units, seed) for seed in range(10)) for units in (2, 4)}
 print(f"solved XOR: {solved[2]}/10 starts with 2 hidden units, {solved[4]}/10 with 4")
-assert solved[2] < 10 and solved[4] > solved[2]
+check_claim("lesson 2: XOR solved by 2 hidden units, starts of 10", solved[2], at_most=9)
+check_claim("lesson 2: XOR starts solved by 4 units minus by 2", solved[4] - solved[2], at_least=1)
 
 # %% [markdown]
 # More units than strictly necessary make training easier: there are more ways to be
@@ -298,7 +300,7 @@ y_train = np.sin(2 * x_train)
 
 
 def fit_sine(hidden_units):
-    fit_rng = np.random.default_rng(0)
+    fit_rng = np.random.default_rng(course_seed(0))
     layers = init_mlp([1, hidden_units, 1], hidden_activation="tanh", rng=fit_rng)
     layers[0].W = fit_rng.normal(0, 2, size=(hidden_units, 1))
     layers[0].b = fit_rng.uniform(-2 * np.pi, 2 * np.pi, hidden_units)
@@ -311,8 +313,13 @@ sine_fits = {width: fit_sine(width) for width in widths}
 fit_errors = {width: mlp_loss(layers, x_train, y_train) for width, layers in sine_fits.items()}
 for width, error in fit_errors.items():
     print(f"{width:2d} hidden unit(s): mean squared error {error:.4f}")
-assert all(fit_errors[a] > fit_errors[b] for a, b in zip(widths[:-1], widths[1:], strict=True))
-assert fit_errors[50] < 0.01 < 0.3 < fit_errors[1]
+# Each width fits better than the one before: the smallest ratio of consecutive errors.
+improvement = min(
+    fit_errors[a] / fit_errors[b] for a, b in zip(widths[:-1], widths[1:], strict=True)
+)
+check_claim("lesson 2: sine MSE ratio, each width to the next", improvement, at_least=1.0)
+check_claim("lesson 2: sine MSE with 50 units", fit_errors[50], at_most=0.01)
+check_claim("lesson 2: sine MSE with 1 unit", fit_errors[1], at_least=0.3)
 
 # %%
 x_plot = np.linspace(-1.5 * np.pi, 1.5 * np.pi, 300).reshape(-1, 1)
@@ -340,7 +347,8 @@ outside = np.abs(x_plot[:, 0]) > np.pi
 x_outside = x_plot[outside]
 error_outside = mlp_loss(sine_fits[50], x_outside, np.sin(2 * x_outside))
 print(f"50 units: MSE {fit_errors[50]:.4f} inside the interval, {error_outside:.3f} outside")
-assert error_outside > 10 * fit_errors[50]
+outside_ratio = error_outside / fit_errors[50]
+check_claim("lesson 2: sine MSE outside / inside, 50 units", outside_ratio, at_least=10)
 
 # %% [markdown]
 # * **efficiency** — one wide layer *can* do everything, but deep networks often need far
@@ -369,7 +377,9 @@ architectures = [[], [3], [16], [16, 16]]
 def train_classifier(X, y, hidden_sizes):
     n_classes = int(y.max()) + 1
     layers = init_mlp(
-        [2, *hidden_sizes, n_classes], hidden_activation="tanh", rng=np.random.default_rng(0)
+        [2, *hidden_sizes, n_classes],
+        hidden_activation="tanh",
+        rng=np.random.default_rng(course_seed(0)),
     )
     train_mlp(layers, X, y, loss="cross_entropy", learning_rate=0.5, epochs=2000)
     return layers
@@ -389,19 +399,17 @@ for name in datasets:
     print(f"{name:18s}  " + "".join(f"{accuracy[name, tuple(h)]:10.0%}" for h in architectures))
 
 # %%
-region_colours = ListedColormap(["#aec7e8", "#ffbb78", "#98df8a"])  # light: predicted class
-point_colours = ListedColormap(["#1f77b4", "#ff7f0e", "#2ca02c"])  # dark: true class
-grid_x, grid_y = np.meshgrid(np.linspace(-1.6, 2.6, 150), np.linspace(-1.4, 1.6, 150))
-grid = np.c_[grid_x.ravel(), grid_y.ravel()]
 figure, axes_grid = plt.subplots(3, 4, figsize=(14, 9.5))
 for row, (name, (X, y)) in zip(axes_grid, datasets.items(), strict=True):
     for axes, hidden in zip(row, architectures, strict=True):
-        predicted = predict_classes(classifiers[name, tuple(hidden)], grid).reshape(grid_x.shape)
-        axes.contourf(grid_x, grid_y, predicted, levels=np.arange(-0.5, 3), cmap=region_colours)
-        axes.scatter(*X.T, c=y, cmap=point_colours, s=8, vmin=0, vmax=2)
-        axes.set(
-            xticks=[],
-            yticks=[],
+        layers = classifiers[name, tuple(hidden)]
+        plot_decision_regions(
+            axes,
+            lambda grid, layers=layers: predict_classes(layers, grid),
+            X,
+            y,
+            limits=(-1.6, 2.6, -1.4, 1.6),
+            point_size=8,
             title=f"{name}, hidden {hidden}: {accuracy[name, tuple(hidden)]:.0%}",
         )
 plt.tight_layout()
@@ -417,10 +425,13 @@ plt.show()
 #   networks wind around the arms.
 
 # %%
-assert accuracy["circles", ()] < 0.7 and accuracy["spirals", ()] < 0.6  # linear: fails
-assert accuracy["moons", (3,)] >= 0.95 and accuracy["circles", (3,)] >= 0.95
-assert accuracy["spirals", (3,)] < 0.9 <= accuracy["spirals", (16,)]
-assert accuracy["spirals", (16, 16)] >= 0.97
+check_claim("lesson 2: linear classifier on circles", accuracy["circles", ()], at_most=0.7)
+check_claim("lesson 2: linear classifier on spirals", accuracy["spirals", ()], at_most=0.6)
+check_claim("lesson 2: [3] on moons", accuracy["moons", (3,)], at_least=0.95)
+check_claim("lesson 2: [3] on circles", accuracy["circles", (3,)], at_least=0.95)
+check_claim("lesson 2: [3] on spirals", accuracy["spirals", (3,)], at_most=0.9)
+check_claim("lesson 2: [16] on spirals", accuracy["spirals", (16,)], at_least=0.9)
+check_claim("lesson 2: [16, 16] on spirals", accuracy["spirals", (16, 16)], at_least=0.97)
 
 # %% [markdown]
 # These are *training* accuracies: a network that winds around every point may not do as

@@ -45,8 +45,14 @@ import numpy as np
 import torch
 from IPython.display import Image
 
-from widgets.backprop import BackpropStepper, BackpropTape, Value, scalar_network, topological_order
+from widgets.activations import softmax
+from widgets.autodiff import Value, topological_order
+from widgets.backprop import BackpropStepper
+from widgets.backprop_network import scalar_network
+from widgets.backprop_tape import BackpropTape
+from widgets.claims import check_claim
 from widgets.data import make_gate
+from widgets.gradcheck import check_gradients, numerical_gradient, relative_error
 from widgets.mlp_by_hand import (
     Layer,
     gradient_check,
@@ -57,10 +63,7 @@ from widgets.mlp_by_hand import (
     mlp_loss,
     mlp_loss_and_gradients,
     mse_loss,
-    numerical_gradient,
     predict_classes,
-    relative_error,
-    softmax,
     softmax_cross_entropy,
     train_mlp,
 )
@@ -81,7 +84,7 @@ torch.set_default_dtype(torch.float64)  # gradient comparisons need float64's pr
 # $dh/dx = 2x$ and $d\sin(h)/dh = \cos h$, so $f'(x) = \cos(x^2)\cdot 2x$. Checked against
 # a numerical estimate (section 6 explains why this one is so accurate):
 
-# %%
+# %% tags=["nbval-check-output"]
 x0, epsilon = 0.7, 1e-6
 chain_rule = math.cos(x0**2) * 2 * x0
 numerical = (math.sin((x0 + epsilon) ** 2) - math.sin((x0 - epsilon) ** 2)) / (2 * epsilon)
@@ -95,7 +98,7 @@ assert abs(chain_rule - numerical) < 1e-8
 # multivariable chain rule, and it is why backpropagation *accumulates* gradients with
 # `+=`.
 
-# %%
+# %% tags=["nbval-check-output"]
 two_paths = math.sin(x0) + x0 * math.cos(x0)
 numerical = ((x0 + epsilon) * math.sin(x0 + epsilon) - (x0 - epsilon) * math.sin(x0 - epsilon)) / (
     2 * epsilon
@@ -115,7 +118,7 @@ print(f"sum over both paths: {two_paths:.8f}   numerical: {numerical:.8f}")
 # it computes (like Karpathy's *micrograd*): every result remembers its parents and the
 # operation that made it.
 
-# %%
+# %% tags=["nbval-check-output"]
 a = Value(2.0, "a", parameter=True)
 b = Value(-1.5, "b", parameter=True)
 c = Value(0.5, "c", parameter=True)
@@ -150,6 +153,15 @@ print(L, "  parents of L:", [parent.label for parent in L.parents], " operation:
 # the nodes that use it), so a node's upstream gradient is complete before it is passed
 # on. It starts from $\partial L/\partial L = 1$.
 #
+# In the engine, each row of the table is one small *rule* next to the method that uses
+# it: from the inputs' numbers it returns the output's number and the local gradients.
+# Subtraction and division have no rule of their own: $u - v = u + v\cdot(-1)$ and
+# $u / v = u \cdot v^{-1}$, so their gradients follow from the rows above.
+
+# %%
+show_source(Value.__mul__, Value.tanh, Value.__sub__)
+
+# %% [markdown]
 # ### Step through it
 #
 # Press **Next ▶** to compute one node of the forward pass, then one edge of the backward
@@ -166,7 +178,7 @@ stepper
 # widget is tested). The model behind the widget, `BackpropTape`, records each step with
 # its numbers. The forward pass:
 
-# %%
+# %% tags=["nbval-check-output"]
 tape = BackpropTape(L, learning_rate=0.1)
 tape.run_forward()
 for step in tape.steps[: tape.position]:
@@ -176,7 +188,7 @@ assert (tape.value_of(e), tape.value_of(d), tape.value_of(L)) == (-3.0, -2.5, -5
 # %% [markdown]
 # The backward pass, edge by edge:
 
-# %%
+# %% tags=["nbval-check-output"]
 while tape.phase == "backward":
     tape.next()
     print(tape.current_steps[-1].text)
@@ -197,10 +209,12 @@ assert (tape.grad_of(b), tape.grad_of(c)) == (a.data**2, a.data) == (4.0, 2.0)
 
 # %% [markdown]
 # **The numerical check.** For each node, the tape also estimated $\partial L/\partial$node
-# by nudging that node's value up and down by $\varepsilon = 10^{-6}$ and recomputing $L$
-# (section 6). Every gradient agrees to better than one part in a million:
+# by nudging that node's value up and down by a millionth of its size and recomputing $L$
+# (section 6). Every gradient agrees to better than one part in a million. (Where a node
+# sits on a kink, such as ReLU at exactly 0, there is no slope to estimate: the widget
+# says "not differentiable here".)
 
-# %%
+# %% tags=["nbval-check-output"]
 for i, name in enumerate(tape.names):
     print(f"{name}: backprop {tape.grads[i]:+.6f}   numerical {tape.numerical_grads[i]:+.6f}")
 assert all(tape.relative_error(i) < 1e-6 for i in range(len(tape.nodes)))
@@ -209,7 +223,7 @@ assert all(tape.relative_error(i) < 1e-6 for i in range(len(tape.nodes)))
 # The engine's own `backward()` is the same algorithm without the recording: a
 # topological order, then one loop over it in reverse.
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(topological_order, Value.backward)
 
 # %%
@@ -219,7 +233,7 @@ assert (a.grad, b.grad, c.grad) == (tape.grad_of(a), tape.grad_of(b), tape.grad_
 # %% [markdown]
 # **Agreement with PyTorch.** PyTorch's autograd records the same kind of graph:
 
-# %%
+# %% tags=["nbval-check-output"]
 a_t, b_t, c_t = (torch.tensor(v.data, requires_grad=True) for v in (a, b, c))
 L_t = (a_t * b_t + c_t) * a_t
 L_t.backward()
@@ -231,7 +245,7 @@ assert (a_t.grad.item(), b_t.grad.item(), c_t.grad.item()) == (a.grad, b.grad, c
 # gradient, $\theta \leftarrow \theta - \eta\,\partial L/\partial\theta$, here with learning
 # rate $\eta = 0.1$. If the goal is to make $L$ smaller, it works:
 
-# %%
+# %% tags=["nbval-check-output"]
 tape.update()
 for step in tape.steps:
     if step.phase == "update":
@@ -301,7 +315,7 @@ network_stepper
 # %% [markdown]
 # The same steps in code; each line is what the caption shows after one click:
 
-# %%
+# %% tags=["nbval-check-output"]
 walk = BackpropStepper(network, learning_rate=0.5)
 while walk.next():
     print(walk.caption(), end="\n\n")
@@ -314,7 +328,7 @@ while walk.next():
 # The stepper computed all of this node by node with the scalar engine. The matrix-form
 # equations must give the same $\delta$s — checked against the course's matrix code:
 
-# %%
+# %% tags=["nbval-check-output"]
 matrix_layers = [
     Layer(W=np.array([[0.5, -0.4], [0.3, 0.8]]), b=np.array([0.1, -0.2]), activation="sigmoid"),
     Layer(W=np.array([[1.0, -1.2]]), b=np.array([0.05]), activation="sigmoid"),
@@ -341,14 +355,14 @@ print("scalar engine and matrix form agree on every δ and every ∂L/∂W")
 # (The loss is averaged over the batch, so $1/N$ is already inside $\Delta$.) This is the
 # course's backward pass; compare it line by line with the equations:
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(mlp_backward)
 
 # %% [markdown]
 # Every gradient has the shape of what it differentiates; on a batch of 5 through a
 # 3-4-2 network:
 
-# %%
+# %% tags=["nbval-check-output"]
 layers = init_mlp([3, 4, 2], hidden_activation="tanh", rng=rng)
 X_batch = rng.normal(size=(5, 3))
 cache = mlp_forward(layers, X_batch)
@@ -381,10 +395,10 @@ for number, (layer, gradient) in enumerate(zip(layers, gradients, strict=True), 
 # "predicted probability minus one-hot target": beautifully simple, and the reason softmax
 # and cross-entropy are always used together. Averaged over a batch, divide by $N$.
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(mse_loss, softmax_cross_entropy)
 
-# %%
+# %% tags=["nbval-check-output"]
 logits = rng.normal(size=(4, 3))
 labels = np.array([0, 2, 1, 2])
 loss_value, dlogits = softmax_cross_entropy(logits, labels)
@@ -404,7 +418,7 @@ print(f"cross-entropy {loss_value:.4f}; both gradients match PyTorch's")
 #
 # With all gradients in hand, training is a loop: forward, loss, backward, step.
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(gradient_descent_step, train_mlp)
 
 # %% [markdown]
@@ -420,7 +434,7 @@ for learning_rate in (0.2, 2.0):
         [2, 2, 1],
         hidden_activation="sigmoid",
         output_activation="sigmoid",
-        rng=np.random.default_rng(0),
+        rng=np.random.default_rng(0),  # lesson 2's start, which η = 2 solves
     )
     histories[learning_rate] = train_mlp(
         xor_networks[learning_rate], X_xor, targets_xor, learning_rate=learning_rate, epochs=3000
@@ -442,9 +456,10 @@ plt.title("XOR, 2-2-1 network, hand-written backprop")
 plt.legend()
 plt.show()
 
-# %%
+# %% tags=["nbval-check-output"]
 assert np.array_equal(predict_classes(xor_networks[2.0], X_xor), y_xor)
-assert histories[2.0][-1] < 0.01 < histories[0.2][-1]
+check_claim("lesson 3: XOR loss after 3000 steps, η = 2", histories[2.0][-1], at_most=0.01)
+check_claim("lesson 3: XOR loss after 3000 steps, η = 0.2", histories[0.2][-1], at_least=0.01)
 print("η = 2 solves XOR in 3000 steps; η = 0.2 is still on the plateau")
 
 # %% [markdown]
@@ -466,17 +481,17 @@ print("η = 2 solves XOR in 3000 steps; η = 0.2 is still on the plateau")
 # it does not depend on the gradient's scale. In float64, a correct gradient gives about
 # $10^{-9}$ or less; a wrong one $10^{-2}$ or more.
 
-# %%
-show_source(numerical_gradient, relative_error, gradient_check)
+# %% tags=["nbval-check-output"]
+show_source(numerical_gradient, relative_error, check_gradients, gradient_check)
 
-# %%
+# %% tags=["nbval-check-output"]
 check_rng = np.random.default_rng(1)
 check_layers = init_mlp([3, 4, 3], hidden_activation="tanh", rng=check_rng)
 for layer in check_layers:
     layer.b = check_rng.normal(0, 0.3, layer.b.shape)
 X_check, y_check = check_rng.normal(size=(6, 3)), check_rng.integers(0, 3, 6)
 errors = gradient_check(check_layers, X_check, y_check, loss="cross_entropy")
-assert max(errors.values()) < 1e-7
+check_claim("lesson 3: gradient check, worst relative error", max(errors.values()), at_most=1e-7)
 # The errors are rounding noise (around 1e-10), whose digits differ between machines:
 # print the verdict, not the noise.
 print(
@@ -488,7 +503,7 @@ print(
 # derivative in a hidden layer, $\delta^1 = (W^2)^\top\delta^2$ instead of
 # $((W^2)^\top\delta^2) \odot \sigma'(z^1)$. Written out for this network:
 
-# %%
+# %% tags=["nbval-check-output"]
 cache = mlp_forward(check_layers, X_check)
 _, delta_output = softmax_cross_entropy(cache.output, y_check)  # identity output: δ² = dL/dz²
 upstream = delta_output @ check_layers[1].W  # dL/dA¹
@@ -499,7 +514,8 @@ numerical_W1 = numerical_gradient(
 )
 buggy_error = relative_error(buggy_delta_hidden.T @ X_check, numerical_W1)
 correct_error = relative_error(correct_delta_hidden.T @ X_check, numerical_W1)
-assert correct_error < 1e-7 and buggy_error > 1e-2
+check_claim("lesson 3: relative error of the correct δ", correct_error, at_most=1e-7)
+check_claim("lesson 3: relative error of the buggy δ", buggy_error, at_least=1e-2)
 print(f"relative error, correct: below 1e-7   buggy: {buggy_error:.2f}")
 
 # %% [markdown]
@@ -523,7 +539,8 @@ plt.title("Central differences: truncation error vs rounding error")
 plt.gca().invert_xaxis()
 plt.show()
 best = dict(zip(epsilons, sweep, strict=True))
-assert best[1e-6] < best[1e-1] / 100 and best[1e-6] < best[1e-12]
+check_claim("lesson 3: error at ε = 1e-1 over ε = 1e-6", best[1e-1] / best[1e-6], at_least=100)
+check_claim("lesson 3: error at ε = 1e-12 over ε = 1e-6", best[1e-12] / best[1e-6], at_least=1)
 
 # %% [markdown]
 # A gradient check costs two forward passes *per parameter*, far too slow for training —
@@ -535,7 +552,7 @@ assert best[1e-6] < best[1e-1] / 100 and best[1e-6] < best[1e-12]
 # PyTorch computes gradients with the same algorithm (the PyTorch lessons rely on it).
 # On a batch, with a deeper network, our hand-written backward and PyTorch agree:
 
-# %%
+# %% tags=["nbval-check-output"]
 torch_layers = init_mlp([4, 6, 5, 3], hidden_activation="relu", rng=rng)
 X_t, y_t = rng.normal(size=(8, 4)), rng.integers(0, 3, 8)
 _, ours = mlp_loss_and_gradients(torch_layers, X_t, y_t, "cross_entropy")
@@ -574,7 +591,7 @@ print("every dL/dW and dL/db matches torch.autograd")
 #
 # The first mistake, demonstrated with the tape's record of section 2's backward pass:
 
-# %%
+# %% tags=["nbval-check-output"]
 writes_to_a = [s for s in tape.steps if s.phase == "backward" and s.node == tape.index[id(a)]]
 contributions = [step.upstream * step.local for step in writes_to_a]
 print("contributions to ∂L/∂a:", contributions, "  sum:", sum(contributions))

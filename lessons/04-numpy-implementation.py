@@ -20,7 +20,7 @@
 # Lesson 3 computed gradients for one hand-written network. This lesson turns that code into
 # **reusable parts** (layers, losses, a model, optimizers, a training loop), checks every
 # part against finite differences and PyTorch, and trains a real image classifier to
-# **at least 89 %** test accuracy on Fashion-MNIST, in plain NumPy.
+# **about 89 %** test accuracy on Fashion-MNIST, in plain NumPy.
 #
 # **By the end of this lesson you can**
 #
@@ -46,6 +46,7 @@ import numpy as np
 import torch
 
 from widgets import numpy_nn as nn
+from widgets.claims import check_claim, course_seed
 from widgets.data import CLASS_NAMES, load_numpy, resolve_dataset
 from widgets.monitor import TrainingMonitor
 from widgets.notebook import blas_threads, limit_threads, seed_everything, show_source
@@ -61,14 +62,14 @@ rng = seed_everything(0)
 
 # %%
 limit_threads(1)  # PyTorch too: it checks our gradients later
-assert blas_threads() in (1, None)  # None: NumPy is not using OpenBLAS here (e.g. MKL)
+assert blas_threads() in (1, None)  # None: a BLAS threadpoolctl cannot see (Accelerate)
 
 # %% [markdown]
 # **The data.** Fashion-MNIST: 70,000 grey 28×28 images of clothing in 10 classes. Set
 # `DATASET = "mnist"` for handwritten digits instead; when MNIST is not on this machine the
 # loader says so and falls back to Fashion-MNIST (same shape, same format).
 
-# %%
+# %% tags=["nbval-check-output"]
 DATASET = "fashion-mnist"  # or "mnist"
 
 dataset = resolve_dataset(DATASET)
@@ -86,10 +87,10 @@ print(
 # images aside as a **validation set** for choosing settings, and touch the test set only
 # once, at the very end.
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(nn.prepare_images)
 
-# %%
+# %% tags=["nbval-check-output"]
 X_all, y_all = nn.prepare_images(train_images), train_labels
 X_train, y_train = X_all[:-5000], y_all[:-5000]
 X_val, y_val = X_all[-5000:], y_all[-5000:]
@@ -118,7 +119,7 @@ assert X_train.dtype == np.float32 and 0.0 <= X_train.min() and X_train.max() <=
 # Each shape matches what it is the gradient of: $X^\top G$ is $(n_\text{in}, n_\text{out})$
 # like $W$. The sum over rows adds up the batch's contributions to the shared bias.
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(nn.Dense)
 
 # %% [markdown]
@@ -131,7 +132,7 @@ show_source(nn.Dense)
 #   learns), so training calls `backward(..., input_grad=False)` and skips one of that
 #   layer's two equally large matrix products: half of its backward work.
 
-# %%
+# %% tags=["nbval-check-output"]
 dense = nn.Dense(4, 3, rng=rng)
 first = dense.forward(np.ones((2, 4), dtype=np.float32))
 kept = first.copy()
@@ -152,7 +153,7 @@ assert np.shares_memory(first, second) and not first.any() and kept.any()
 # elsewhere; sigmoid and tanh use their own output, $\sigma' = \sigma(1-\sigma)$ and
 # $\tanh' = 1 - \tanh^2$ (the formulas of `widgets/activations.py` from lesson 1).
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(nn.ReLU, nn.Sigmoid, nn.Tanh)
 
 # %% [markdown]
@@ -161,10 +162,10 @@ show_source(nn.ReLU, nn.Sigmoid, nn.Tanh)
 # survivors by $1/(1-p)$ during training, so each unit's expected value is unchanged and
 # evaluation needs no correction: in evaluation mode the layer does nothing.
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(nn.Dropout)
 
-# %%
+# %% tags=["nbval-check-output"]
 dropout = nn.Dropout(0.5, rng=rng)
 ones = np.ones((1000, 100), dtype=np.float32)
 dropped = dropout.forward(ones)
@@ -196,7 +197,7 @@ assert dropout.forward(ones) is ones  # evaluation: the identity
 #
 # divided by the batch size $B$ for a mean over the batch.
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(nn.SoftmaxCrossEntropy)
 
 # %%
@@ -220,10 +221,10 @@ assert abs(fused_loss - (2000 + (math.log(1 + math.exp(-4) + math.exp(-5)))) / 2
 # weights), as PyTorch's `state_dict` does; `parameters()` and `gradients()` list them in
 # the same order, which is what an optimizer needs. `mlp(sizes)` builds the usual stack.
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(nn.Sequential.forward, nn.Sequential.backward, nn.mlp)
 
-# %%
+# %% tags=["nbval-check-output"]
 model = nn.mlp([784, 256, 128, 10], rng=rng)
 print(model)
 for name, value in model.params.items():
@@ -246,10 +247,11 @@ assert n_parameters == 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10 == 235_
 # For a layer with many outputs we differentiate $f = \sum (\text{output} \odot R)$ for a
 # fixed random $R$, so that every output matters. The check needs **float64**: float32
 # rounds at about $10^{-7}$, which divided by $\varepsilon = 10^{-6}$ swamps the slope.
-# Every layer therefore takes a `dtype`.
+# Every layer therefore takes a `dtype`. The checker itself is lesson 3's
+# `check_gradients` (in `widgets.gradcheck`); lesson 4 only chooses what to nudge:
 
-# %%
-show_source(nn.relative_error, nn.gradient_check)
+# %% tags=["nbval-check-output"]
+show_source(nn.gradient_check)
 
 # %%
 check_rng = np.random.default_rng(1)
@@ -272,14 +274,21 @@ layer_errors["model + loss"] = nn.gradient_check(
     small_model, x_check, loss_fn=nn.SoftmaxCrossEntropy(), target=check_rng.integers(0, 3, 6)
 )
 
-# %% tags=["nbval-ignore-output"]
-for name, errors in layer_errors.items():
-    print(f"{name:13s}", "  ".join(f"{key}: {error:.1e}" for key, error in errors.items()))
-
 # %%
+for name, errors in layer_errors.items():
+    # Only an order of magnitude: the digits of a 1e-10 error are rounding, machine-specific.
+    print(
+        f"{name:13s}",
+        "  ".join(
+            f"{key}: < 1e{math.floor(math.log10(error)) + 1:d}" if error > 0 else f"{key}: 0"
+            for key, error in errors.items()
+        ),
+    )
+
+# %% tags=["nbval-check-output"]
 worst = max(error for errors in layer_errors.values() for error in errors.values())
 print("every relative error is below 1e-7:", worst < 1e-7)
-assert worst < 1e-7
+check_claim("lesson 4: worst relative error of the layer gradient checks", worst, at_most=1e-7)
 
 # %% [markdown]
 # A relative error around $10^{-10}$ means the formulas are right; $10^{-2}$ or more means
@@ -287,7 +296,7 @@ assert worst < 1e-7
 # the kink). As a second, independent opinion, PyTorch's autograd differentiates the same
 # small model, with the same weights, and must agree to rounding error:
 
-# %%
+# %% tags=["nbval-check-output"]
 model64 = nn.Sequential(
     nn.Dense(5, 8, rng=check_rng, dtype=np.float64),
     nn.Tanh(),
@@ -326,7 +335,7 @@ assert abs(loss_ours - loss_torch.item()) < 1e-12 and largest_difference < 1e-12
 # * **He/Kaiming** (2015), for ReLU: $\operatorname{Var}(w) = 2/n_\text{in}$. ReLU zeroes half
 #   of the signal, and the factor 2 gives the other half's energy back.
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(nn.init_weights)
 
 # %%
@@ -376,7 +385,7 @@ assert depth_scales["N(0, 0.01²)"][-1] < 1e-8  # a "small random" init kills th
 # parameter its own step size. Adam does both; the factors $1/(1-\beta^t)$ correct the bias
 # of averages that start at zero.
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(nn.Optimizer.step, nn.SGD, nn.Momentum, nn.RMSprop, nn.Adam)
 
 # %% [markdown]
@@ -385,7 +394,7 @@ show_source(nn.Optimizer.step, nn.SGD, nn.Momentum, nn.RMSprop, nn.Adam)
 # too large across the valley and too small along it, the typical situation in a network.
 
 
-# %%
+# %% tags=["nbval-check-output"]
 def descend(optimizer_class, steps=60, **settings):
     point, grad = np.array([-9.0, 1.5]), np.zeros(2)
     optimizer = optimizer_class([point], [grad], **settings)
@@ -448,7 +457,7 @@ real_settings = {
 }
 loss_curves = {}
 for name, settings in real_settings.items():
-    run_rng = np.random.default_rng(0)
+    run_rng = np.random.default_rng(course_seed(0))
     net = nn.mlp([784, 256, 128, 10], rng=run_rng)
     optimizer = nn.OPTIMIZERS[name](net.parameters(), net.gradients(), **settings)
     losses = []
@@ -474,9 +483,18 @@ ax.set(xlabel="step", ylabel="training loss (10-step mean)", ylim=(0.3, 2.5))
 ax.legend(fontsize=8)
 plt.show()
 final_loss = {name: smooth(losses)[-1] for name, losses in loss_curves.items()}
-assert final_loss["Adam"] == min(final_loss.values())  # Adam gets furthest
-assert final_loss["Adam"] < final_loss["SGD"] - 0.1
-assert max(final_loss.values()) < 1.0  # and all four do learn
+best_other = min(loss for name, loss in final_loss.items() if name != "Adam")
+check_claim(
+    "lesson 4: best other optimizer's loss minus Adam's",
+    best_other - final_loss["Adam"],
+    at_least=0.0,
+)  # Adam gets furthest
+check_claim(
+    "lesson 4: SGD's loss minus Adam's", final_loss["SGD"] - final_loss["Adam"], at_least=0.1
+)
+check_claim(
+    "lesson 4: worst optimizer's loss after 2 epochs", max(final_loss.values()), at_most=1.0
+)  # and all four do learn
 
 # %% [markdown]
 # All four learn; Adam gets furthest in these 94 steps, with no tuning, which is why it is
@@ -500,7 +518,7 @@ assert max(final_loss.values()) < 1.0  # and all four do learn
 # with `np.take(..., out=buffer)`: one copy of 128 rows into a reused buffer instead of
 # copying the whole training set. `fit` runs epochs and returns one record per epoch.
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(nn.iterate_minibatches, nn.train_epoch, nn.evaluate, nn.fit)
 
 # %% [markdown]
@@ -515,7 +533,7 @@ show_source(nn.iterate_minibatches, nn.train_epoch, nn.evaluate, nn.fit)
 
 # %%
 def initial_loss(images, scale_last_layer=1.0):
-    fresh = nn.mlp([784, 256, 128, 10], rng=np.random.default_rng(0))
+    fresh = nn.mlp([784, 256, 128, 10], rng=np.random.default_rng(course_seed(0)))
     fresh.layers[-1].params["W"] *= scale_last_layer
     return nn.evaluate(fresh, cross_entropy, images[:2000], y_train[:2000])[0]
 
@@ -527,8 +545,13 @@ print(
     f"ln 10 = {math.log(10):.2f}; initial loss: He init {loss_he:.1f}, output layer scaled "
     f"by 0.1 {loss_small_output:.1f}, pixels in 0..255 about {round(loss_unscaled, -2):.0f}"
 )
-assert 2.3 < loss_he < 2.8 and abs(loss_small_output - math.log(10)) < 0.02
-assert loss_unscaled > 20
+check_claim("lesson 4: initial loss with He init", loss_he, at_least=2.3, at_most=2.8)
+check_claim(
+    "lesson 4: initial loss, output scaled by 0.1, minus ln 10",
+    abs(loss_small_output - math.log(10)),
+    at_most=0.02,
+)
+check_claim("lesson 4: initial loss with pixels in 0..255", loss_unscaled, at_least=20)
 
 # %% [markdown]
 # He initialisation gives a loss a little above $\ln 10$: its logits are not all near zero,
@@ -541,7 +564,7 @@ assert loss_unscaled > 20
 
 # %%
 tiny_x, tiny_y = X_train[:32], y_train[:32]
-net = nn.mlp([784, 256, 128, 10], rng=np.random.default_rng(0))
+net = nn.mlp([784, 256, 128, 10], rng=np.random.default_rng(course_seed(0)))
 optimizer = nn.Adam(net.parameters(), net.gradients(), lr=1e-3)
 tiny_losses = []
 for _step in range(100):
@@ -553,7 +576,8 @@ print(
     f"loss {tiny_losses[0]:.2f} -> {tiny_losses[-1]:.3f} after 100 steps, "
     f"training accuracy {tiny_accuracy:.0%}"
 )
-assert tiny_losses[-1] < 0.01 and tiny_accuracy == 1.0
+check_claim("lesson 4: tiny batch, loss after 100 steps", tiny_losses[-1], at_most=0.01)
+check_claim("lesson 4: tiny batch, training accuracy", tiny_accuracy, at_least=0.99)
 
 # %% [markdown]
 # **Gradient norms per layer.** After one backward pass, look at $\lVert\partial\mathcal
@@ -566,7 +590,10 @@ assert tiny_losses[-1] < 0.01 and tiny_accuracy == 1.0
 gradient_norms = {}
 for activation, init in [(nn.Sigmoid, "xavier"), (nn.ReLU, "he")]:
     deep = nn.mlp(
-        [784] + [128] * 8 + [10], rng=np.random.default_rng(0), activation=activation, init=init
+        [784] + [128] * 8 + [10],
+        rng=np.random.default_rng(course_seed(0)),
+        activation=activation,
+        init=init,
     )
     cross_entropy.forward(deep.forward(X_train[:256]), y_train[:256])
     deep.backward(cross_entropy.backward())
@@ -585,8 +612,16 @@ ax.set(
 ax.legend()
 plt.show()
 sigmoid_norms, relu_norms = gradient_norms["Sigmoid"], gradient_norms["ReLU"]
-assert sigmoid_norms[0] < sigmoid_norms[-1] / 1000  # vanishing
-assert max(relu_norms) < 10 * min(relu_norms)  # balanced
+check_claim(
+    "lesson 4: sigmoid gradient norm, last layer over first",
+    sigmoid_norms[-1] / sigmoid_norms[0],
+    at_least=1000,
+)  # vanishing
+check_claim(
+    "lesson 4: ReLU gradient norms, largest over smallest",
+    max(relu_norms) / min(relu_norms),
+    at_most=10,
+)  # balanced
 
 # %% [markdown]
 # **Learning rate too low, too high, and dead ReLUs.** Train the same network for one
@@ -606,7 +641,7 @@ def dead_fraction(net, images):
 
 learning_rate_runs = {}
 for lr in (1e-5, 1e-3, 1e-1):
-    run_rng = np.random.default_rng(0)
+    run_rng = np.random.default_rng(course_seed(0))
     net = nn.mlp([784, 256, 128, 10], rng=run_rng)
     optimizer = nn.Adam(net.parameters(), net.gradients(), lr=lr)
     losses = []
@@ -626,11 +661,14 @@ ax.legend()
 plt.show()
 last = {lr: losses[-10:].mean() for lr, (losses, _) in learning_rate_runs.items()}
 dead = {lr: fraction for lr, (_, fraction) in learning_rate_runs.items()}
-assert last[1e-5] > 2.0 and last[1e-1] > 1.5 and last[1e-3] < 0.7
-assert max(learning_rate_runs[1e-1][0]) > 50  # the loss shoots up
-assert dead[1e-1] > 0.9 and dead[1e-3] < 0.2
+check_claim("lesson 4: lr 1e-5, loss of the last 10 steps", last[1e-5], at_least=2.0)
+check_claim("lesson 4: lr 1e-1, loss of the last 10 steps", last[1e-1], at_least=1.0)
+check_claim("lesson 4: lr 1e-3, loss of the last 10 steps", last[1e-3], at_most=0.7)
+check_claim("lesson 4: lr 1e-1, highest loss", max(learning_rate_runs[1e-1][0]), at_least=50)
+check_claim("lesson 4: lr 1e-1, dead ReLUs", dead[1e-1], at_least=0.9)
+check_claim("lesson 4: lr 1e-3, dead ReLUs", dead[1e-3], at_most=0.2)
 
-# %% tags=["nbval-ignore-output"]
+# %%
 for lr, (losses, fraction) in learning_rate_runs.items():
     print(
         f"lr={lr:<6g} loss of the last 10 steps {losses[-10:].mean():5.2f}   "
@@ -658,48 +696,40 @@ def cosine_schedule(epoch):
     return PEAK_LR * 0.5 * (1 + math.cos(math.pi * epoch / EPOCHS))
 
 
-train_rng = np.random.default_rng(0)
+train_rng = np.random.default_rng(course_seed(0))
 model = nn.mlp([784, 256, 128, 10], rng=train_rng)
 initial_first_weights = model.layers[0].params["W"].copy()  # for section 11
 optimizer = nn.Adam(model.parameters(), model.gradients(), lr=PEAK_LR)
 
 
-def log_epoch(record):
-    monitor.log(
-        epoch=record["epoch"],
-        loss=record["loss"],
-        val_loss=record["val_loss"],
-        acc=record["acc"],
-        val_acc=record["val_acc"],
-        lr=record["lr"],
-    )
-
-
-# %% tags=["nbval-ignore-output"]
+# %%
 started = time.perf_counter()
 monitor = TrainingMonitor(title=f"NumPy MLP on {dataset}")
-with monitor:
-    history = nn.fit(
-        model,
-        cross_entropy,
-        optimizer,
-        X_train,
-        y_train,
-        epochs=EPOCHS,
-        batch_size=128,
-        rng=train_rng,
-        validation_data=(X_val, y_val),
-        lr_schedule=cosine_schedule,
-        on_epoch_end=log_epoch,
-    )
+history = nn.fit(
+    model,
+    cross_entropy,
+    optimizer,
+    X_train,
+    y_train,
+    epochs=EPOCHS,
+    batch_size=128,
+    rng=train_rng,
+    validation_data=(X_val, y_val),
+    lr_schedule=cosine_schedule,
+    monitor=monitor,  # logs every epoch's numbers, as PyTorch's fit does in lesson 5
+)
 training_seconds = time.perf_counter() - started
 test_loss, test_accuracy = nn.evaluate(model, cross_entropy, X_test, y_test)
-print(f"{EPOCHS} epochs in {training_seconds:.1f} s; test accuracy {test_accuracy:.4f}")
+print(f"{EPOCHS} epochs in {training_seconds:.1f} s; test accuracy {test_accuracy:.1%}")
 
 # %%
-print(f"test accuracy is at least 89 %: {test_accuracy >= 0.89}")
-assert test_accuracy >= 0.89
-assert len(history) == EPOCHS and history[-1]["loss"] < history[0]["loss"] / 2
+check_claim("lesson 4: NumPy MLP test accuracy", test_accuracy, at_least=0.885)
+assert len(history) == EPOCHS
+check_claim(
+    "lesson 4: training loss, first epoch over last",
+    history[0]["loss"] / history[-1]["loss"],
+    at_least=2,
+)
 
 # %% [markdown]
 # That beats the "MLP 256-128-100" entry (88.3 %) of Fashion-MNIST's benchmark table, with
@@ -709,11 +739,15 @@ assert len(history) == EPOCHS and history[-1]["loss"] < history[0]["loss"] / 2
 
 # %%
 train_accuracy, val_accuracy = history[-1]["acc"], history[-1]["val_acc"]
-assert train_accuracy > val_accuracy  # the generalisation gap described above
+check_claim(
+    "lesson 4: training minus validation accuracy", train_accuracy - val_accuracy, at_least=0.0
+)  # the generalisation gap described above
 half = EPOCHS // 2
 train_gain = history[half - 1]["loss"] - history[-1]["loss"]
 val_gain = history[half - 1]["val_loss"] - history[-1]["val_loss"]
-assert val_gain < train_gain / 2  # in the second half, validation improves far less
+check_claim(
+    "lesson 4: second half, validation gain over training gain", val_gain / train_gain, at_most=0.6
+)  # in the second half, validation improves much less
 
 # %% [markdown]
 # ## 11. Looking at what it learned
@@ -773,13 +807,24 @@ per_class = confusion.diagonal() / confusion.sum(axis=1)
 print(f"hardest class: {class_names[per_class.argmin()]}")
 assert confusion.sum() == len(y_test) and confusion.trace() == (test_predictions == y_test).sum()
 if dataset == "fashion-mnist":
-    assert class_names[per_class.argmin()] == "Shirt"
+    shirt = class_names.index("Shirt")
+    others = np.delete(per_class, shirt)
+    check_claim(
+        "lesson 4: next-hardest class's accuracy minus Shirt's",
+        others.min() - per_class[shirt],
+        at_least=0.0,
+    )
     assert "Shirt" in (class_names[true_class], class_names[predicted_class])
-    shirt_mistakes = errors[class_names.index("Shirt")]
-    top_three = {class_names[j] for j in np.argsort(shirt_mistakes)[-3:]}
-    assert top_three == {"T-shirt/top", "Pullover", "Coat"}, top_three
-    assert per_class[class_names.index("Trouser")] > 0.95
-    assert per_class[class_names.index("Bag")] > 0.95
+    look_alikes = [class_names.index(name) for name in ("T-shirt/top", "Pullover", "Coat")]
+    check_claim(
+        "lesson 4: share of Shirt's mistakes that are T-shirt, pullover or coat",
+        errors[shirt, look_alikes].sum() / errors[shirt].sum(),
+        at_least=0.7,
+    )
+    check_claim(
+        "lesson 4: Trouser accuracy", per_class[class_names.index("Trouser")], at_least=0.95
+    )
+    check_claim("lesson 4: Bag accuracy", per_class[class_names.index("Bag")], at_least=0.95)
 
 # %% [markdown]
 # On Fashion-MNIST, shirts are the hardest class, confused with T-shirts, pullovers and
@@ -814,7 +859,10 @@ print(
     f"correlation of neighbouring weights: {round(smoothness_before, 2) + 0.0:.2f} at "
     f"initialisation, {smoothness_after:.1f} after training"
 )
-assert abs(smoothness_before) < 0.02 and smoothness_after > 0.1
+check_claim(
+    "lesson 4: neighbour correlation at initialisation", abs(smoothness_before), at_most=0.02
+)
+check_claim("lesson 4: neighbour correlation after training", smoothness_after, at_least=0.1)
 
 # %% [markdown]
 # Much of the random initialisation is still there after ten epochs, but training has added
@@ -842,7 +890,7 @@ assert abs(smoothness_before) < 0.02 and smoothness_after > 0.1
 # `bench/bench_numpy_vs_torch.py` times this network against the same network in PyTorch
 # (CPU, eager) and reports the ratio of epoch times; run it on your machine.
 
-# %% tags=["nbval-ignore-output"]
+# %%
 print(
     f"mean epoch time here: {np.mean([r['seconds'] for r in history]):.2f} s "
     f"(including the validation pass)"
@@ -914,7 +962,7 @@ assert abs(shifted - cross_entropy.forward(np.array([[101.0, 102.0, 103.0]]), np
 #   robust default, and every learning rate needs tuning.
 # * Before a long run: check gradients (float64), the initial loss ($\approx\ln C$), that a
 #   tiny batch can be overfitted, gradient norms per layer, and dead units.
-# * With these parts, a 784-256-128-10 network reaches at least 89 % on Fashion-MNIST in
+# * With these parts, a 784-256-128-10 network reaches about 89 % on Fashion-MNIST in
 #   ten epochs, in NumPy.
 #
 # **Practice:** the exercise [04-regularisation](exercises/04-regularisation.ipynb)

@@ -17,7 +17,7 @@
 #    and cure overfitting with dropout, weight decay and early stopping;
 # 5. transfer a trained network to a new task with few labels (frozen features versus
 #    fine-tuning versus training from scratch);
-# 6. combine it all into an MLP that passes 90 % test accuracy on Fashion-MNIST.
+# 6. combine it all into an MLP that reaches about 90 % test accuracy on Fashion-MNIST.
 #
 # The training loops are lesson 5's (`widgets.torch_training`); the new reusable pieces
 # live in `widgets/image_folder.py` and `widgets/checkpoint.py`, shown and explained here.
@@ -45,6 +45,7 @@ from widgets.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
+from widgets.claims import check_claim, course_seed
 from widgets.image_folder import (
     ImageFolderDataset,
     export_fashion_mnist_pngs,
@@ -59,7 +60,6 @@ from widgets.torch_training import (
     make_loaders,
     make_mlp,
     pixel_statistics,
-    train_one_epoch,
 )
 
 # One CPU thread: these networks are small, and on a busy (shared) machine extra threads
@@ -89,7 +89,7 @@ lesson_started = time.perf_counter()
 # data folder (once: the export is reused on later runs, and written atomically, so an
 # interrupted export leaves nothing half-done behind).
 
-# %%
+# %% tags=["nbval-check-output"]
 png_train = export_fashion_mnist_pngs(per_class=100, split="train")
 png_test = export_fashion_mnist_pngs(per_class=30, split="test")
 for folder in sorted(png_train.iterdir())[:3]:
@@ -103,7 +103,7 @@ print("...")
 # names alone, "bag" would become class 0.) Here is the dataset class; its `__getitem__`
 # opens one file, converts it to one colour mode and applies the transform:
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(ImageFolderDataset)
 
 # %% [markdown]
@@ -113,7 +113,7 @@ show_source(ImageFolderDataset)
 # standardisation as lesson 5, $x \mapsto (x - \mu) / \sigma$ with the training pixels'
 # mean and standard deviation. The test set gets no augmentation.
 
-# %%
+# %% tags=["nbval-check-output"]
 MEAN, STD = pixel_statistics(data.load_numpy("fashion-mnist", "train")[0])  # lesson 5
 to_model_input = [v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Normalize([MEAN], [STD])]
 train_files = ImageFolderDataset(
@@ -132,9 +132,12 @@ assert train_files.classes[9] == "9-ankle-boot"
 # The `DataLoader` batches them. Shuffling uses its own seeded generator, so the order is
 # random but the same on every run:
 
-# %%
+# %% tags=["nbval-check-output"]
 train_batches = DataLoader(
-    train_files, batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(0)
+    train_files,
+    batch_size=32,
+    shuffle=True,
+    generator=torch.Generator().manual_seed(course_seed(0)),
 )
 images, labels = next(iter(train_batches))
 print(f"a batch: images {tuple(images.shape)}, labels {tuple(labels.shape)}")
@@ -170,7 +173,7 @@ images, labels = next(iter(DataLoader(mixed_files, batch_size=3, collate_fn=pad_
 print("pad_collate:", tuple(images.shape))
 assert images.shape == (3, 1, 28, 32)
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(pad_collate)
 
 # %% [markdown]
@@ -185,7 +188,7 @@ show_source(pad_collate)
 # workers as fresh processes; and starting workers costs time, so for tiny in-memory
 # data `num_workers=0` is fastest. The timings below depend on your machine.
 
-# %% tags=["nbval-ignore-output"]
+# %%
 labels_by_workers = {}
 for workers in (0, 2):
     started = time.perf_counter()
@@ -215,7 +218,9 @@ file_history = fit(
     val_loader=DataLoader(test_files, batch_size=300),
 )
 print(f"after 4 epochs on 1,000 PNG files: test accuracy {file_history[-1]['val_acc']:.0%}")
-assert file_history[-1]["val_acc"] >= 0.70
+check_claim(
+    "lesson 6: MLP on 1,000 PNG files, test accuracy", file_history[-1]["val_acc"], at_least=0.70
+)
 
 # %% [markdown]
 # **Your own images.** Make a folder with one sub-folder per class and point the dataset at
@@ -255,7 +260,7 @@ assert file_history[-1]["val_acc"] >= 0.70
 # checkpoint is a pickle, and a pickle can run arbitrary code when loaded; `weights_only`
 # allows only tensors and plain values.
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(atomic_torch_save, save_checkpoint)
 
 # %% [markdown]
@@ -273,7 +278,7 @@ X_train, y_train = X_train[:50_000], y_train[:50_000]
 
 def batches(X, y, batch_size=128, shuffle=True, seed=0):
     """A DataLoader over tensors; shuffling with its own seeded generator."""
-    generator = torch.Generator().manual_seed(seed) if shuffle else None
+    generator = torch.Generator().manual_seed(course_seed(seed)) if shuffle else None
     return DataLoader(
         TensorDataset(X, y), batch_size=batch_size, shuffle=shuffle, generator=generator
     )
@@ -334,7 +339,7 @@ assert without_rng != uninterrupted[3:]
 # classic mistake (a changed hidden size, a layer added). `load_checkpoint` checks every
 # name and shape first and says what differs, before changing anything:
 
-# %%
+# %% tags=["nbval-check-output"]
 try:
     load_checkpoint(checkpoint_path, make_mlp([784, 128, 10]))
 except CheckpointMismatchError as error:
@@ -346,7 +351,7 @@ except CheckpointMismatchError as error:
 # just as a crash or Ctrl-C would. The atomic save leaves the previous checkpoint as it
 # was; a plain `torch.save` to the same path leaves a broken file.
 
-# %%
+# %% tags=["nbval-check-output"]
 not_picklable = {"model": model.state_dict(), "callback": lambda: None}
 for save in (atomic_torch_save, torch.save):
     target = WORK / f"{save.__name__}.pt"
@@ -463,7 +468,10 @@ final_loss = {name: run["history"][-1]["val_loss"] for name, run in schedule_run
 assert all(len(run["rates"]) == STEPS for run in schedule_runs.values())
 assert abs(max(schedule_runs["one-cycle"]["rates"]) - BASE_LR) < 1e-4  # its peak
 # Every schedule that anneals ends better than the constant rate.
-assert all(final_loss[name] < final_loss["constant"] for name in SCHEDULES[1:])
+closest = min(final_loss["constant"] - final_loss[name] for name in SCHEDULES[1:])
+check_claim(
+    "lesson 6: constant rate's final loss minus the worst annealed one's", closest, at_least=0.0
+)
 
 # %% [markdown]
 # Annealing matters more than its exact shape: all four schedules end below the constant
@@ -495,7 +503,13 @@ print(
     f"{trained.max().item():.1f}, mean {trained.mean().item():.2f}"
 )
 print(f"eval mode:  unchanged = {torch.equal(evaluated, activations)}")
-assert 0.48 < (trained == 0).float().mean() < 0.52 and set(trained.unique().tolist()) == {0.0, 2.0}
+check_claim(
+    "lesson 6: dropout 0.5, fraction zeroed",
+    (trained == 0).float().mean(),
+    at_least=0.48,
+    at_most=0.52,
+)
+assert set(trained.unique().tolist()) == {0.0, 2.0}
 assert torch.equal(evaluated, activations)
 
 # %% [markdown]
@@ -509,7 +523,7 @@ assert torch.equal(evaluated, activations)
 # predictions do not depend on the batch.
 
 # %%
-torch.manual_seed(0)
+torch.manual_seed(course_seed(0))
 norm = nn.BatchNorm1d(1)
 sample = torch.tensor([[5.0]])
 batch_a = torch.cat([sample, torch.randn(7, 1) * 2 + 3])
@@ -525,8 +539,18 @@ print(
     f"eval mode:  {eval_a:.3f} in both; running mean {norm.running_mean.item():.2f}, "
     f"running variance {norm.running_var.item():.2f}"
 )
-assert abs(in_a - in_b) > 0.1 and eval_a == eval_b
-assert abs(norm.running_mean.item() - 3) < 0.3 and abs(norm.running_var.item() - 4) < 0.8
+check_claim(
+    "lesson 6: batch norm, train mode, one sample in two batches differs by",
+    abs(in_a - in_b),
+    at_least=0.1,
+)
+assert eval_a == eval_b
+check_claim(
+    "lesson 6: batch norm running mean minus 3", abs(norm.running_mean.item() - 3), at_most=0.3
+)
+check_claim(
+    "lesson 6: batch norm running variance minus 4", abs(norm.running_var.item() - 4), at_most=0.8
+)
 
 # %% [markdown]
 # Forgetting `model.eval()` before evaluating is the classic consequence: predictions then
@@ -538,8 +562,8 @@ assert abs(norm.running_mean.item() - 3) < 0.3 and abs(norm.running_var.item() -
 #
 # With 500 training images and 270,000 weights, a network can memorise the training set.
 # The signature: the training loss falls towards zero while the validation loss turns
-# around and **rises**. We watch both with a loop of lesson 5's functions, so we can stop
-# early.
+# around and **rises**. We watch both with lesson 5's `fit`, whose `on_epoch_end`
+# callback sees each epoch's numbers and can stop training early.
 
 # %%
 X_small, y_small = X_train[:500], y_train[:500]
@@ -548,19 +572,21 @@ val_loader = batches(X_val[:2000], y_val[:2000], batch_size=2000, shuffle=False)
 
 
 def train_small(model, optimizer, epochs, best=None, patience=None):
-    """Epoch by epoch; with ``best`` keep the best checkpoint, with ``patience`` stop early."""
-    history = []
-    for epoch in range(1, epochs + 1):
-        loss, acc = train_one_epoch(model, small_loader, loss_fn, optimizer)
-        val_loss, val_acc = evaluate(model, val_loader, loss_fn)
-        history.append(
-            {"epoch": epoch, "loss": loss, "acc": acc, "val_loss": val_loss, "val_acc": val_acc}
-        )
-        if best is not None:
-            best.update(val_loss, model, epoch=epoch)
-            if patience is not None and best.epochs_since_best >= patience:
-                break
-    return history
+    """Lesson 5's fit; with ``best`` keep the best checkpoint, with ``patience`` stop early."""
+
+    def keep_best(record):  # fit calls it after every epoch; returning True stops training
+        best.update(record["val_loss"], model, epoch=record["epoch"])
+        return patience is not None and best.epochs_since_best >= patience
+
+    return fit(
+        model,
+        small_loader,
+        loss_fn,
+        optimizer,
+        epochs=epochs,
+        val_loader=val_loader,
+        on_epoch_end=None if best is None else keep_best,
+    )
 
 
 seed_everything(0)
@@ -574,8 +600,13 @@ print(
     f"validation loss: lowest {lowest['val_loss']:.3f} at epoch {lowest['epoch']}, "
     f"{overfit[-1]['val_loss']:.3f} at epoch 40"
 )
-assert overfit[-1]["acc"] == 1.0 and overfit[-1]["loss"] < 0.01
-assert overfit[-1]["val_loss"] > 1.3 * lowest["val_loss"]
+check_claim("lesson 6: overfit run, final training accuracy", overfit[-1]["acc"], at_least=0.99)
+check_claim("lesson 6: overfit run, final training loss", overfit[-1]["loss"], at_most=0.01)
+check_claim(
+    "lesson 6: overfit run, final over lowest validation loss",
+    overfit[-1]["val_loss"] / lowest["val_loss"],
+    at_least=1.3,
+)
 
 # %% [markdown]
 # **The cure**, three tools together:
@@ -588,7 +619,7 @@ assert overfit[-1]["val_loss"] > 1.3 * lowest["val_loss"]
 # * **early stopping**: keep the checkpoint with the lowest validation loss
 #   (`BestCheckpoint`) and stop when it has not improved for `patience` epochs.
 
-# %%
+# %% tags=["nbval-check-output"]
 show_source(BestCheckpoint.update)
 
 # %%
@@ -610,11 +641,19 @@ print(
     f"accuracy {cured_val_acc:.1%} (overfit run: {overfit[-1]['val_acc']:.1%})"
 )
 assert cured_val_loss == best.best_value
-assert cured_val_loss < 0.7 * overfit[-1]["val_loss"]
-assert cured_val_acc > overfit[-1]["val_acc"] - 0.01  # no worse in accuracy
+check_claim(
+    "lesson 6: regularised over overfit validation loss",
+    cured_val_loss / overfit[-1]["val_loss"],
+    at_most=0.7,
+)
+check_claim(
+    "lesson 6: regularised minus overfit validation accuracy",
+    cured_val_acc - overfit[-1]["val_acc"],
+    at_least=-0.04,
+)  # about the same accuracy (not better: see below)
 
 # %% [markdown]
-# The validation loss drops by more than a third, while the accuracy stays about the same.
+# The validation loss drops by about a third, while the accuracy stays within a few points.
 # With 500 images, memorising shows first in the *loss*: cross-entropy punishes confident
 # mistakes, and the overfit network has become very sure of its wrong answers. Its
 # confidence in the label it picks, on the validation images it gets wrong:
@@ -631,7 +670,11 @@ def confidence_when_wrong(model):
 
 overconfident, calibrated = confidence_when_wrong(overfit_model), confidence_when_wrong(cured_model)
 print(f"mean confidence on its mistakes: overfit {overconfident:.0%}, regularised {calibrated:.0%}")
-assert overconfident > calibrated + 0.1
+check_claim(
+    "lesson 6: confidence on mistakes, overfit minus regularised",
+    overconfident - calibrated,
+    at_least=0.1,
+)
 
 # %% [markdown]
 # Regularisation cannot invent the information that 500 images lack; for accuracy, more
@@ -727,9 +770,21 @@ def transfer(mode):
 transfer_acc = {mode: transfer(mode) for mode in ("frozen features", "fine-tuning", "from scratch")}
 for mode, accuracy in transfer_acc.items():
     print(f"{mode:16s} {accuracy:.1%} test accuracy on classes 5-9 (from {5 * PER_CLASS} labels)")
-assert transfer_acc["fine-tuning"] > transfer_acc["frozen features"] + 0.05
-assert abs(transfer_acc["fine-tuning"] - transfer_acc["from scratch"]) < 0.03
-assert transfer_acc["frozen features"] < transfer_acc["from scratch"]
+check_claim(
+    "lesson 6: fine-tuning minus frozen features",
+    transfer_acc["fine-tuning"] - transfer_acc["frozen features"],
+    at_least=0.05,
+)
+check_claim(
+    "lesson 6: fine-tuning and from scratch differ by",
+    abs(transfer_acc["fine-tuning"] - transfer_acc["from scratch"]),
+    at_most=0.03,
+)
+check_claim(
+    "lesson 6: from scratch minus frozen features",
+    transfer_acc["from scratch"] - transfer_acc["frozen features"],
+    at_least=0.0,
+)
 
 # %% [markdown]
 # A result worth reading twice: here transfer does **not** pay. The frozen features are
@@ -747,43 +802,23 @@ assert transfer_acc["frozen features"] < transfer_acc["from scratch"]
 # %% [markdown]
 # ### Optional: a network pretrained on ImageNet
 #
-# torchvision offers networks pretrained on 1.2 million photos (`weights=...`). When its
-# small MobileNet's weights are in the local cache or can be downloaded (about 10 MB),
-# the cell below repeats the frozen-features experiment with them; offline it says so and
-# moves on (it checks the connection for two seconds at most).
+# torchvision offers networks pretrained on 1.2 million photos (`weights=...`). The cell
+# below repeats the frozen-features experiment with its small MobileNet when the weights
+# are in torchvision's local cache. To download them (about 10 MB), set
+# `DOWNLOAD_PRETRAINED = True` and run the cell again; otherwise it says so and moves on.
+# (The course never downloads on its own: a classroom may be offline, and a test run
+# must not depend on the internet.)
 
-# %% tags=["nbval-ignore-output"]
-import socket
-import threading
-
+# %%
 from torchvision.models import MobileNet_V3_Small_Weights, mobilenet_v3_small
 
-
-def weights_reachable(weights, seconds=2.0):
-    """True when ``weights`` are cached or their server answers within ``seconds``."""
-    cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
-    if cached.exists():
-        return True
-    answer = []
-
-    def probe():  # in a thread: a name lookup can hang far longer than any socket timeout
-        try:
-            socket.create_connection(("download.pytorch.org", 443), timeout=seconds).close()
-            answer.append(True)
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(seconds)
-    return bool(answer)
-
-
+DOWNLOAD_PRETRAINED = False
 weights = MobileNet_V3_Small_Weights.DEFAULT
-if not weights_reachable(weights):
+cached = Path(torch.hub.get_dir()) / "checkpoints" / Path(weights.url).name
+if not (cached.exists() or DOWNLOAD_PRETRAINED):
     print(
-        "Offline: torchvision's pretrained weights cannot be downloaded here, "
-        "so this optional part is skipped."
+        "The pretrained MobileNet weights are not in torchvision's cache, so this optional "
+        "part is skipped. Set DOWNLOAD_PRETRAINED = True (online) to fetch them."
     )
 else:
     imagenet = mobilenet_v3_small(weights=weights).eval()
@@ -816,7 +851,7 @@ else:
     )
 
 # %% [markdown]
-# ## 6. Putting it together: 90 % with an MLP (10 min)
+# ## 6. Putting it together: about 90 % with an MLP (10 min)
 #
 # Everything above in one run on the full training set: batch normalisation, AdamW with a
 # little weight decay, a OneCycle schedule stepped every batch, large batches (fewer,
@@ -825,7 +860,7 @@ else:
 
 # %%
 seed_everything(0)
-loaders = make_loaders("fashion-mnist", batch_size=256)
+loaders = make_loaders("fashion-mnist", batch_size=256, seed=course_seed(0))
 EPOCHS = 10
 final_model = make_mlp([784, 256, 256, 10], batch_norm=True).to(device)
 optimizer = torch.optim.AdamW(final_model.parameters(), lr=5e-3, weight_decay=1e-4)
@@ -839,7 +874,7 @@ final_history = fit(
 # %%
 test_loss, test_accuracy = evaluate(final_model, loaders.test, loss_fn, device)
 print(f"test accuracy after {EPOCHS} epochs: {test_accuracy:.1%}")
-assert test_accuracy >= 0.90
+check_claim("lesson 6: final MLP test accuracy", test_accuracy, at_least=0.89)
 
 # %% [markdown]
 # (The test set is used here only to report the final number. To *choose* settings
@@ -853,7 +888,7 @@ assert test_accuracy >= 0.90
 # background. When the data is on your machine, the cell below trains the same recipe on
 # it; otherwise it says how to get it.
 
-# %% tags=["nbval-ignore-output"]
+# %%
 if data.is_present("cifar10"):
     seed_everything(0)
     cifar = make_loaders("cifar10", batch_size=256, train_size=10_000)
@@ -933,7 +968,7 @@ else:
 #   Dropout, weight decay and early stopping turned a memorising network into one that
 #   generalises.
 # * Reused features beat training from scratch when labels are few.
-# * Batch norm, AdamW and OneCycle take an MLP past 90 % on Fashion-MNIST in ten epochs.
+# * Batch norm, AdamW and OneCycle take an MLP to about 90 % on Fashion-MNIST in ten epochs.
 #
 # **Exercise:** [06-advanced-pytorch](exercises/06-advanced-pytorch.ipynb): checkpoints,
 # schedules and regularisation on your own runs.

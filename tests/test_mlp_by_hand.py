@@ -13,13 +13,9 @@ from widgets.mlp_by_hand import (
     gradient_check,
     init_mlp,
     mlp_forward,
-    mlp_loss,
     mlp_loss_and_gradients,
     mse_loss,
-    numerical_gradient,
     predict_classes,
-    relative_error,
-    softmax,
     softmax_cross_entropy,
     train_mlp,
 )
@@ -87,33 +83,11 @@ def test_forward_keeps_every_intermediate_with_the_expected_shape():
     assert [layer.W.shape for layer in layers] == [(3, 2), (4, 3), (1, 4)]
 
 
-def test_the_gradient_check_catches_a_wrong_gradient():
-    rng = np.random.default_rng(1)
-    layers = init_mlp([2, 3, 1], hidden_activation="tanh", rng=rng)
-    X, targets = rng.normal(size=(4, 2)), rng.normal(size=(4, 1))
-    _, gradients = mlp_loss_and_gradients(layers, X, targets)
-    numerical = numerical_gradient(lambda: mlp_loss(layers, X, targets), layers[0].W)
-    assert relative_error(gradients[0].W, numerical) < 1e-7
-    wrong = gradients[0].W.copy()
-    wrong[0, 0] += 0.1 * np.abs(wrong).max() + 0.01  # one slightly wrong entry
-    assert relative_error(wrong, numerical) > 1e-3
-    assert relative_error(gradients[0].W * 1.1, numerical) == pytest.approx(0.1 / 2.1, rel=1e-5)
-
-
-def test_numerical_gradient_restores_the_parameters_exactly():
-    array = np.array([[0.1, -0.7], [1e-3, 3.0]])
-    original = array.copy()
-    gradient = numerical_gradient(lambda: float(np.sum(array**2)), array)
-    assert np.array_equal(array, original)
-    np.testing.assert_allclose(gradient, 2 * original, rtol=1e-7)
-
-
-def test_losses_match_pytorch_and_softmax_is_stable():
+def test_losses_match_pytorch():
     logits = np.array([[1000.0, 0.0, -1000.0], [0.5, 0.2, 0.1]])
     labels = np.array([0, 2])
     loss, _ = softmax_cross_entropy(logits, labels)
     assert loss == pytest.approx(F.cross_entropy(torch.tensor(logits), torch.tensor(labels)).item())
-    np.testing.assert_allclose(softmax(logits).sum(axis=1), 1.0)
     prediction, target = np.array([[0.2], [0.9]]), np.array([[0.0], [1.0]])
     assert mse_loss(prediction, target)[0] == pytest.approx(0.025)
 

@@ -10,7 +10,8 @@ import pytest
 import torch
 from torch import nn
 
-from widgets.monitor import TrainingMonitor, _sticky, split_name
+from widgets.monitor import TrainingMonitor
+from widgets.monitor_figure import MonitorFigure, sticky_range
 from widgets.torch_training import fit
 
 
@@ -26,89 +27,6 @@ class FakeClock:
 
 def widget_monitor(clock=None, **options) -> TrainingMonitor:
     return TrainingMonitor(view="widget", display=False, clock=clock or FakeClock(), **options)
-
-
-# ---------------------------------------------------------------------- series and pairing
-@pytest.mark.parametrize(
-    "name, expected",
-    [
-        ("loss", ("loss", "train")),
-        ("val_loss", ("loss", "val")),
-        ("train_acc", ("acc", "train")),
-        ("validation_accuracy", ("accuracy", "val")),
-        ("test_f1", ("f1", "test")),
-        ("val_", ("val_", "train")),  # a bare prefix is a name, not a role
-    ],
-)
-def test_split_name_separates_panel_and_role(name, expected):
-    assert split_name(name) == expected
-
-
-def test_panels_pair_train_and_validation_and_order_them():
-    monitor = TrainingMonitor(view="none")
-    monitor.log(epoch=1, lr=0.1, val_acc=0.5, f1=0.3, val_loss=1.2, train_loss=1.0, acc=0.4)
-    assert monitor.panels() == {
-        "loss": ["train_loss", "val_loss"],
-        "acc": ["acc", "val_acc"],
-        "f1": ["f1"],
-        "lr": ["lr"],
-    }
-
-
-def test_series_use_epoch_then_step_then_call_number_as_x():
-    by_epoch = TrainingMonitor(view="none")
-    for epoch in (1, 2, 3):
-        by_epoch.log(epoch=epoch, loss=1.0 / epoch)
-    assert by_epoch.series("loss") == ([1, 2, 3], [1.0, 0.5, 1.0 / 3])
-
-    by_step = TrainingMonitor(view="none")
-    by_step.log(step=100, loss=0.9)
-    by_step.log(step=200, loss=0.7)
-    assert by_step.series("loss") == ([100, 200], [0.9, 0.7])
-
-    by_call = TrainingMonitor(view="none")
-    by_call.log(loss=0.9)
-    by_call.log(loss=0.8, val_loss=0.85)
-    assert by_call.series("loss") == ([1.0, 2.0], [0.9, 0.8])
-    assert by_call.series("val_loss") == ([2.0], [0.85])  # series may be sparse
-
-
-def test_history_is_plain_data_and_a_copy():
-    monitor = TrainingMonitor(view="none")
-    monitor.log(epoch=1, loss=np.float32(0.5), acc=torch.tensor(0.75))
-    history = monitor.history
-    assert history == [{"epoch": 1, "loss": 0.5, "acc": 0.75}]
-    assert all(type(value) in (int, float) for value in history[0].values())
-    history[0]["loss"] = 99.0
-    assert monitor.history[0]["loss"] == 0.5
-
-
-def test_log_rejects_what_is_not_one_number():
-    monitor = TrainingMonitor(view="none")
-    with pytest.raises(TypeError, match=r"loss\.mean\(\)\.item\(\)"):
-        monitor.log(epoch=1, loss=torch.ones(3))
-    with pytest.raises(TypeError, match="needs a number"):
-        monitor.log(epoch=1, loss="low")
-    with pytest.raises(ValueError, match="no metrics"):
-        monitor.log(epoch=1)
-    with pytest.raises(KeyError, match="logged so far: none yet"):
-        monitor.series("loss")
-
-
-def test_summary_picks_the_best_validation_epoch():
-    monitor = TrainingMonitor(view="none")
-    for epoch, (loss, val_loss) in enumerate([(1.0, 1.1), (0.6, 0.7), (0.4, 0.8)], start=1):
-        monitor.log(epoch=epoch, loss=loss, val_loss=val_loss)
-    summary = monitor.summary()
-    assert summary["best_by"] == "val_loss"
-    assert summary["best"] == {"epoch": 2, "loss": 0.6, "val_loss": 0.7}
-    assert summary["final"]["epoch"] == 3
-    assert summary["stopped"] is None
-    assert monitor.summary_text().splitlines() == [
-        "Training finished at epoch 3.",
-        "Best val_loss: 0.7000 at epoch 2.",
-        "Final: loss 0.4000 · val_loss 0.8000",
-    ]
 
 
 # ---------------------------------------------------------------------- throttled drawing
@@ -128,14 +46,17 @@ def test_redraws_are_throttled_by_the_clock():
 
 def test_slow_redraws_wait_until_the_overhead_budget_allows_them():
     clock = FakeClock()
-    monitor = widget_monitor(clock, min_interval=0.2, max_overhead=0.04)
-    draw = monitor._draw_figure
 
-    def slow_draw():  # each redraw "takes" 0.1 s
-        draw()
-        clock.now += 0.1
+    class SlowFigure(MonitorFigure):
+        slow = False
 
-    monitor._draw_figure = slow_draw
+        def render(self, *args, **kwargs):  # each redraw "takes" 0.1 s once slow
+            png = super().render(*args, **kwargs)
+            clock.now += 0.1 if self.slow else 0.0
+            return png
+
+    monitor = widget_monitor(clock, min_interval=0.2, max_overhead=0.04, figure=SlowFigure())
+    monitor.figure.slow = True  # from the first row on; the widget's empty picture was free
     initial = monitor.render_count
     drawn_at = []
     for second in range(12):
@@ -155,12 +76,13 @@ def test_slow_redraws_wait_until_the_overhead_budget_allows_them():
 def test_the_image_changes_when_new_rows_are_drawn():
     clock = FakeClock()
     monitor = widget_monitor(clock)
+    image = monitor.widget.children[-1]
     monitor.log(epoch=1, loss=1.0)
-    first = monitor._image.value
+    first = image.value
     clock.now = 1.0
     monitor.log(epoch=2, loss=0.5)
-    assert monitor._image.value != first
-    assert bytes(monitor._image.value).startswith(b"\x89PNG")
+    assert image.value != first
+    assert bytes(image.value).startswith(b"\x89PNG")
 
 
 def test_mimebundle_has_a_png_fallback_next_to_the_widget():
@@ -169,7 +91,7 @@ def test_mimebundle_has_a_png_fallback_next_to_the_widget():
     bundle = monitor._repr_mimebundle_()
     assert base64.b64decode(bundle["image/png"]).startswith(b"\x89PNG")
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == (
-        monitor._widget.model_id
+        monitor.widget.model_id
     )
     text_only = TrainingMonitor(view="text")
     assert "application/vnd.jupyter.widget-view+json" not in text_only._repr_mimebundle_()
@@ -193,26 +115,6 @@ def test_text_view_prints_progress_and_the_summary(capsys):
 
 
 # ---------------------------------------------------------------------- divergence
-def test_nan_and_inf_are_flagged_once_per_series():
-    monitor = TrainingMonitor(view="none")
-    monitor.log(epoch=1, loss=1.0, val_loss=1.0)
-    monitor.log(epoch=2, loss=math.nan, val_loss=math.inf)
-    monitor.log(epoch=3, loss=math.nan, val_loss=1.0)
-    assert [(f.name, f.x) for f in monitor.flags] == [("loss", 2), ("val_loss", 2)]
-    assert monitor.flags[0].reason == "loss is nan at epoch 2"
-    assert not monitor.should_stop  # only flagged: stopping is opt-in
-
-
-def test_a_training_loss_far_above_its_best_is_flagged():
-    monitor = TrainingMonitor(view="none", divergence_factor=5.0)
-    for epoch, loss in enumerate([1.0, 0.5, 2.4, 0.6, 2.6], start=1):
-        monitor.log(epoch=epoch, loss=loss, val_loss=0.1 * 10**epoch)
-    # 2.4 is 4.8x the best (0.5): not yet; 2.6 is 5.2x: flagged. The validation loss
-    # grows 10x per epoch but is never flagged: that is overfitting, not divergence.
-    assert [(f.name, f.x) for f in monitor.flags] == [("loss", 5)]
-    assert "5× its best so far (0.5)" in monitor.flags[0].reason
-
-
 def test_stop_on_divergence_ends_the_loop_and_says_where():
     monitor = TrainingMonitor(view="none", stop_on_divergence=True)
     ran = []
@@ -234,7 +136,8 @@ def test_a_flag_is_drawn_at_once_despite_the_throttle():
     clock.now = 0.1  # long before the throttle allows another redraw
     monitor.log(epoch=2, loss=math.inf)
     assert monitor.render_count == drawn + 1
-    assert "diverging" in monitor._axes["loss"].get_title()
+    assert "diverging" in monitor.figure.panel_titles()["loss"]
+    assert not monitor.should_stop  # only flagged: stopping is opt-in
 
 
 # ---------------------------------------------------------------------- interrupts
@@ -324,7 +227,7 @@ def test_finish_removes_the_hooks_and_histograms_are_drawn():
     monitor = widget_monitor().watch(model, every=1)
     model(torch.randn(2, 3)).sum().backward()
     monitor.log(epoch=1, loss=1.0)
-    assert {"#weights", "#gradients"} <= set(monitor._axes)
+    assert {"#weights", "#gradients"} <= set(monitor.figure.panel_titles())
     monitor.finish()
     model(torch.randn(2, 3)).sum().backward()
     assert len(monitor.histograms) == 2
@@ -344,12 +247,12 @@ def test_bad_settings_are_reported_clearly():
 
 # ---------------------------------------------------------------------- blitted drawing
 def test_sticky_ranges_change_only_when_needed():
-    assert _sticky((0.0, 2.0), [0.5, 1.5]) == (0.0, 2.0)  # holds the values: kept
-    assert _sticky((0.0, 2.0), [0.5, 2.5]) == pytest.approx((-0.3, 3.3))  # 40 % margins
-    assert _sticky((0.0, 100.0), [1.0, 2.0]) == pytest.approx((0.6, 2.4))  # too wide: zoom in
-    assert _sticky((0.0, 1.0), [0.9, 0.98], bounds=(0.0, 1.0)) == pytest.approx((0.868, 1.0))
-    assert _sticky((1.0, 2.0), [1e-4, 1e-1], log=True) == pytest.approx((10**-5.2, 10**0.2))
-    assert _sticky((0.0, 1.0), [math.nan]) is None
+    assert sticky_range((0.0, 2.0), [0.5, 1.5]) == (0.0, 2.0)  # holds the values: kept
+    assert sticky_range((0.0, 2.0), [0.5, 2.5]) == pytest.approx((-0.3, 3.3))  # 40 % margins
+    assert sticky_range((0.0, 100.0), [1.0, 2.0]) == pytest.approx((0.6, 2.4))  # too wide: zoom in
+    assert sticky_range((0.0, 1.0), [0.9, 0.98], bounds=(0.0, 1.0)) == pytest.approx((0.868, 1.0))
+    assert sticky_range((1.0, 2.0), [1e-4, 1e-1], log=True) == pytest.approx((10**-5.2, 10**0.2))
+    assert sticky_range((0.0, 1.0), [math.nan]) is None
 
 
 @pytest.mark.parametrize("watch", [False, True])
@@ -360,41 +263,33 @@ def test_partial_redraws_look_exactly_like_a_full_redraw(watch):
     if watch:  # two rows of panels
         monitor.watch(model, every=1)
     rows = [(1.0, 0.1), (0.8, 0.1), (0.7, 0.01), (0.65, 0.001), (0.3, 0.0001)]
-    full_draws = []
+    redrawn = []
     for epoch, (loss, lr) in enumerate(rows, start=1):
         clock.now = float(epoch)
         model(torch.randn(4, 6)).sum().backward()
         monitor.log(epoch=epoch, loss=loss, val_loss=loss + 0.1, acc=0.5 + 0.1 * epoch, lr=lr)
-        if epoch == 1:  # count full redraws from the second row on
-            canvas = monitor._figure.canvas
-            canvas.draw = lambda draw=canvas.draw: (full_draws.append(1), draw())
-    assert full_draws == []  # every range change redrew its own panel only
+        redrawn.append(monitor.figure.last_redrawn)
+    assert redrawn[0] == ("all",)  # the first row lays the figure out
+    assert "all" not in {name for names in redrawn[1:] for name in names}
+    assert "lr" in {name for names in redrawn[1:] for name in names}  # its range changed
     partial = monitor.png()
-    monitor._background = None  # force the slow path: everything drawn from scratch
-    assert monitor.png() == partial
+    assert monitor.png(full=True) == partial  # drawn from scratch: the very same pixels
 
 
 def test_only_panels_whose_range_changes_are_redrawn():
     clock = FakeClock()
     monitor = widget_monitor(clock, min_interval=0.0)
-    losses = iter([1.0, 0.5, 0.45, 0.42, 0.41, 5.0])
-    redrawn = []
+    losses = [1.0, 0.5, 0.45, 0.42, 0.41, 5.0]
+    redrawn = {}
     for epoch in monitor.range(1, 11):  # the x axis spans epochs 1 to 10 from the start
         clock.now += 1.0
-        monitor.log(epoch=epoch, loss=next(losses), acc=0.8)
-        if epoch == 2:  # from here on, note which panels are redrawn
-            for base, axes in monitor._axes.items():
-                patch = monitor._cell_patches[axes]
-                patch.draw = lambda renderer, base=base, draw=patch.draw: (
-                    redrawn.append((monitor.history[-1]["epoch"], base)),
-                    draw(renderer),
-                )
-            renders = monitor.render_count
-        if epoch == 5:  # 0.45, 0.42, 0.41 lie inside the y range set for 1.0 and 0.5
-            assert monitor.render_count == renders + 3 and redrawn == []
-        if epoch == 6:  # far outside: the loss panel alone is redrawn, once
-            assert redrawn == [(6, "loss")]
+        monitor.log(epoch=epoch, loss=losses[epoch - 1], acc=0.8)
+        redrawn[epoch] = monitor.figure.last_redrawn
+        if epoch == len(losses):
             break
+    # 0.45, 0.42, 0.41 lie inside the y range set for 1.0 and 0.5: only the lines are
+    # painted; 5.0 is far outside: the loss panel alone is redrawn.
+    assert [redrawn[epoch] for epoch in (3, 4, 5, 6)] == [(), (), (), ("loss",)]
 
 
 def test_large_layers_are_sampled_with_an_even_stride():

@@ -5,6 +5,7 @@ import os
 import numpy as np
 import pytest
 import torch
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from widgets import notebook
 from widgets.data import make_gate
@@ -21,8 +22,7 @@ def test_seed_everything_makes_numpy_torch_and_the_returned_generator_repeat():
 
 def test_blas_thread_control_round_trips():
     previous = notebook.blas_threads()
-    if previous is None:
-        pytest.skip("NumPy does not use OpenBLAS here")
+    assert previous is not None  # NumPy's wheel brings a BLAS, so threadpoolctl must see one
     try:
         assert notebook.set_blas_threads(1) == previous
         assert notebook.blas_threads() == 1
@@ -33,24 +33,34 @@ def test_blas_thread_control_round_trips():
         notebook.set_blas_threads(0)
 
 
-def test_limit_threads_sets_torch_blas_and_child_environment(monkeypatch):
-    torch_before, blas_before = torch.get_num_threads(), notebook.blas_threads()
+def test_limit_threads_sets_torch_every_blas_and_openmp_pool_and_child_environment(
+    monkeypatch,
+):
+    torch_before = torch.get_num_threads()
+    pools_before = threadpool_info()
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         monkeypatch.delenv(variable, raising=False)
     try:
         notebook.limit_threads(1)
         assert torch.get_num_threads() == 1
-        assert notebook.blas_threads() in (1, None)
-        assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+        pools = [p for p in threadpool_info() if p["user_api"] in ("blas", "openmp")]
+        assert any(p["user_api"] == "blas" for p in pools)
+        assert {p["filepath"]: p["num_threads"] for p in pools} == {p["filepath"]: 1 for p in pools}
+        assert os.environ["OPENBLAS_NUM_THREADS"] == os.environ["MKL_NUM_THREADS"] == "1"
     finally:
         torch.set_num_threads(torch_before)
-        if blas_before is not None:
-            notebook.set_blas_threads(blas_before)
+        for pool in pools_before:
+            threadpool_limits(pool["num_threads"], user_api=pool["user_api"])
     with pytest.raises(ValueError, match="positive"):
         notebook.limit_threads(0)
 
 
-def test_show_source_renders_the_package_code_as_markdown():
+def test_show_source_heads_the_package_code_with_its_home_as_markdown():
     shown = notebook.show_source(make_gate)
-    assert repr(shown).startswith("def make_gate(name: str)")
-    assert shown._repr_markdown_().startswith("```python\ndef make_gate")
+    assert repr(shown).startswith("# Defined in widgets/data.py\ndef make_gate(name: str)")
+    assert shown._repr_markdown_().startswith("```python\n# Defined in widgets/data.py\n")
+
+
+def test_show_source_dedents_methods():
+    shown = notebook.show_source(notebook._Source.__repr__)
+    assert repr(shown).startswith("# Defined in widgets/notebook.py\ndef __repr__(self)")

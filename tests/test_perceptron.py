@@ -2,6 +2,7 @@
 
 import base64
 import io
+import math
 
 import matplotlib
 
@@ -13,12 +14,9 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from widgets.data import make_blobs, make_gate, make_moons
-from widgets.perceptron import (
-    Perceptron,
-    PerceptronPlayground,
-    PerceptronPlot,
-    perceptron_update,
-)
+from widgets.perceptron import Perceptron, perceptron_update
+from widgets.perceptron_plot import PerceptronPlot
+from widgets.perceptron_widget import PerceptronPlayground
 
 
 def reference_training(X, y, learning_rate, epochs):
@@ -327,3 +325,34 @@ def test_static_png_fallback_in_the_mimebundle(playground):
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert png_pixels(base64.b64decode(bundle["image/png"])).shape[2] == 3
     assert bundle["text/plain"] == "PerceptronPlayground(data='AND', w1=0, w2=0, b=0)"
+
+
+# ---------------------------------------------------------------------- issue 17: bad input
+def test_a_slider_nudge_after_training_beyond_the_weight_limit_is_reported_not_raised():
+    X, y = [[1e6, 1e6], [1e6, -1e6]], [0, 1]  # features at the largest allowed scale
+    playground = PerceptronPlayground(X=X, y=y, learning_rate=10.0)
+    playground.step_button.click()  # one mistake: Δw = −η x = −1e7, past the ±1e6 limit
+    trained = playground.model.parameters()
+    assert abs(trained[0]) > 1e6
+    playground.w2_slider.value = 0.5  # used to raise ValueError inside the handler
+    assert playground.model.parameters() == trained  # refused: the model is unchanged
+    assert "Not applied" in playground.status.value and "±1e+06" in playground.status.value
+    assert playground.w2_slider.value == trained[1]  # the controls show the model again
+    playground.reset_button.click()  # and the widget stays usable
+    assert playground.model.parameters() == (0.0, 0.0, 0.0)
+    assert "Not applied" not in playground.status.value
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"weights": (1, 2, 3)}, "weights must be two numbers"),
+        ({"weights": 1.0}, "weights must be two numbers"),
+        ({"max_epochs": math.nan}, "max_epochs must be a whole number"),
+        ({"max_epochs": 2.5}, "max_epochs must be a whole number"),
+        ({"max_epochs": 0}, "at least 1"),
+    ],
+)
+def test_bad_weights_and_epoch_caps_get_a_clear_message(options, message):
+    with pytest.raises(ValueError, match=message):
+        Perceptron(*make_gate("AND"), **options)

@@ -181,7 +181,7 @@ def test_fit_logs_every_epoch_to_the_monitor(capsys):
     history = fit(model, [(X, y)], nn.CrossEntropyLoss(), optimizer, epochs=3, monitor=monitor)
     assert monitor.history == history
     assert monitor.total == 3 and monitor.completed == 3
-    with pytest.raises(ValueError, match="epochs must be at least 1"):
+    with pytest.raises(ValueError, match="epochs must be a positive integer"):
         fit(model, [(X, y)], nn.CrossEntropyLoss(), optimizer, epochs=0)
 
 

@@ -32,7 +32,7 @@ VENV = ROOT / ".venv"
 DEPENDENCY_FILES = ("pyproject.toml", "tools/apt.txt", "tools/apt-test.txt")
 SETUP_CHECK_URL = "/lab/tree/lessons/00-setup-check.ipynb"
 NBVAL_ARGS = [
-    "--nbval",
+    "--nbval-lax",
     "--nbval-sanitize-with",
     "tests/nbval-sanitize.cfg",
     "--nbval-cell-timeout=300",

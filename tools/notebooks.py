@@ -1,11 +1,14 @@
 """Keep lesson notebooks in step with their py:percent sources.
 
     python tools/notebooks.py check            # exit 1 if any .ipynb's inputs differ from its .py
-    python tools/notebooks.py sync             # jupytext --sync every pair (after editing a .py)
+    python tools/notebooks.py sync             # each .py's inputs into its .ipynb (outputs kept)
     python tools/notebooks.py build [FILE...]  # regenerate .ipynb from .py and execute it,
                                                # storing outputs (what `make notebooks` runs)
 
-The .py is the source of truth; the .ipynb carries the outputs of a full run.
+The .py is the source of truth; the .ipynb carries the outputs of a full run. Everything
+goes through jupytext's Python API (no subprocess per notebook), and the kernels get an
+environment without ``MPLBACKEND`` (it breaks inline figures) instead of this process
+changing its own environment while threads run.
 """
 
 from __future__ import annotations
@@ -13,15 +16,16 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import jupytext
+from jupytext.combine import combine_inputs_with_outputs
+
 ROOT = Path(__file__).resolve().parent.parent
 LESSONS = ROOT / "lessons"
-JUPYTEXT = [sys.executable, "-m", "jupytext"]
 
 
 def sources(paths: list[str] | None = None) -> list[Path]:
@@ -36,14 +40,17 @@ def notebooks() -> list[Path]:
 
 
 def as_percent_script(notebook: Path) -> str:
-    """The notebook's inputs as jupytext writes them (`jupytext --to py:percent -o -`)."""
-    return subprocess.run(
-        [*JUPYTEXT, "--to", "py:percent", "-o", "-", str(notebook)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-    ).stdout
+    """The notebook's inputs as jupytext writes them (what `jupytext --to py:percent` gives)."""
+    return jupytext.writes(jupytext.read(notebook), fmt="py:percent")
+
+
+def sync(source: Path) -> None:
+    """Copy ``source``'s inputs into its paired notebook, keeping the notebook's outputs."""
+    target = source.with_suffix(".ipynb")
+    notebook = jupytext.read(source)
+    if target.exists():
+        notebook = combine_inputs_with_outputs(notebook, jupytext.read(target), fmt="py:percent")
+    jupytext.write(notebook, target, fmt="ipynb")
 
 
 def out_of_sync() -> list[str]:
@@ -75,9 +82,13 @@ def give_stable_ids(notebook) -> None:
         cell.id = digest if seen[digest] == 1 else f"{digest}-{seen[digest]}"
 
 
+def kernel_environment() -> dict[str, str]:
+    """This process's environment without MPLBACKEND, which breaks inline figures."""
+    return {name: value for name, value in os.environ.items() if name != "MPLBACKEND"}
+
+
 def execute(source: Path) -> str:
     """Regenerate ``source``'s notebook and run it top to bottom in its own folder."""
-    import jupytext
     from nbclient import NotebookClient
 
     started = time.perf_counter()
@@ -88,19 +99,14 @@ def execute(source: Path) -> str:
         "display_name": "Python 3 (ipykernel)",
         "language": "python",
     }
-    env_backend = os.environ.pop("MPLBACKEND", None)  # breaks inline figures
-    try:
-        NotebookClient(
-            notebook,
-            timeout=600,
-            kernel_name="python3",
-            store_widget_state=False,
-            record_timing=False,  # no per-cell timestamps: rebuilds give small diffs
-            resources={"metadata": {"path": str(source.parent)}},
-        ).execute()
-    finally:
-        if env_backend is not None:
-            os.environ["MPLBACKEND"] = env_backend
+    NotebookClient(
+        notebook,
+        timeout=600,
+        kernel_name="python3",
+        store_widget_state=False,
+        record_timing=False,  # no per-cell timestamps: rebuilds give small diffs
+        resources={"metadata": {"path": str(source.parent)}},
+    ).execute(env=kernel_environment())
     target = source.with_suffix(".ipynb")
     jupytext.write(notebook, target, fmt="ipynb")
     # Re-derive the .py from the notebook exactly as `check` does, so the pair is in
@@ -112,7 +118,7 @@ def execute(source: Path) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["check", "sync", "build"])
-    parser.add_argument("files", nargs="*", help="only these lessons (build)")
+    parser.add_argument("files", nargs="*", help="only these lessons (sync, build)")
     parser.add_argument("-j", "--jobs", type=int, default=2)
     args = parser.parse_args()
     if args.command == "check":
@@ -120,8 +126,8 @@ def main() -> int:
         print("\n".join(problems) or "all notebook pairs are in sync")
         return 1 if problems else 0
     if args.command == "sync":
-        for source in sources():
-            subprocess.run([*JUPYTEXT, "--sync", str(source)], check=True, cwd=ROOT)
+        for source in sources(args.files):
+            sync(source)
         return 0
     failures = 0
     with ThreadPoolExecutor(args.jobs) as pool:

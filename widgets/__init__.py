@@ -1,18 +1,23 @@
 """The course's small package: interactive widgets, data helpers and exercise checks.
 
-Lessons import from here, so each piece of code has exactly one home (see DESIGN.md):
+Lessons import from here, so each piece of code has exactly one home. The map of the
+modules (which is a model, which a view, who imports whom) and where a change belongs
+is in the repository's CONTRIBUTING.md. In short:
 
 - ``widgets.data``: datasets on disk (Fashion-MNIST, MNIST, CIFAR-10) and seeded toy data
-- ``widgets.notebook``: seeding, device choice, showing library code in a lesson
-- ``widgets.activations``: activation functions and their derivatives (NumPy)
-- ``widgets.perceptron``: Rosenblatt's rule, the ``Perceptron`` model, ``PerceptronPlayground``
-- ``widgets.backprop``: a scalar autodiff engine and the ``BackpropStepper``
-- ``widgets.mlp_by_hand``: a matrix-form MLP with hand-written backprop and gradient checks
-- ``widgets.numpy_nn``: the complete NumPy network of lesson 4 (layers, losses, optimizers)
-- ``widgets.torch_training``: the standard PyTorch data, training and evaluation loops
-- ``widgets.monitor``: ``TrainingMonitor``, live training curves for NumPy or PyTorch loops
-- ``widgets.checkpoint``: atomic checkpoints and exact resume
-- ``widgets.image_folder``: a ``Dataset`` over a folder of images, one sub-folder per class
+- ``widgets.notebook``: seeding, device choice, thread limits, showing library code
+- ``widgets.activations``, ``widgets.gradcheck``, ``widgets.decision_regions``: shared numerics
+- ``widgets.perceptron`` (+ ``perceptron_plot``, ``perceptron_widget``): lesson 1
+- ``widgets.autodiff`` (+ ``backprop_tape``, ``backprop_network``, ``backprop_draw``,
+  ``backprop``): the scalar autodiff engine and the ``BackpropStepper``
+- ``widgets.mlp_by_hand``: a matrix-form MLP with hand-written backprop (lessons 2-3)
+- ``widgets.numpy_nn`` (+ ``numpy_layers``, ``numpy_training``): lesson 4's NumPy network
+- ``widgets.torch_training``, ``widgets.fitting``: PyTorch loops; one fit contract for both
+- ``widgets.training_history``, ``widgets.monitor_figure``, ``widgets.monitor``: the
+  ``TrainingMonitor``
+- ``widgets.display``: PNG pictures and display bundles for every widget
+- ``widgets.checkpoint``, ``widgets.image_folder``: lesson 6
+- ``widgets.claims``: lessons assert the numbers their prose quotes
 - ``widgets.checks``: the exercises' automatic checks and hints
 """
 

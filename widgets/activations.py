@@ -1,7 +1,8 @@
 """Activation functions and their derivatives, in NumPy.
 
-One home for lesson 1's activation plots, the perceptron widget's dropdown and the
-NumPy network's layers. Each derivative is written in terms of the input ``z``.
+One home for lesson 1's activation plots, the perceptron widget's dropdown, the
+NumPy network's layers and (for the output layer of a classifier) ``softmax``. Each
+derivative is written in terms of the input ``z``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,19 @@ def relu(z):
 def relu_derivative(z):
     """1 where z > 0, else 0 (the convention PyTorch uses at exactly 0)."""
     return (np.asarray(z) > 0).astype(float)
+
+
+def softmax(logits) -> np.ndarray:
+    """Probabilities from logits along the last axis (each row sums to 1).
+
+    Subtracting each row's maximum first keeps ``exp`` from overflowing and changes
+    nothing else: softmax is unchanged when a constant is added to every logit.
+    """
+    logits = np.asarray(logits)
+    if not np.issubdtype(logits.dtype, np.floating):
+        logits = logits.astype(float)
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
 ACTIVATIONS = {

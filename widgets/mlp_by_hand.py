@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from widgets.activations import ACTIVATIONS
+from widgets.gradcheck import check_gradients
 
 
 def _identity(z):
@@ -153,13 +154,6 @@ def mse_loss(predictions, targets) -> tuple[float, np.ndarray]:
     return float(np.mean(difference**2)), 2.0 * difference / difference.size
 
 
-def softmax(logits) -> np.ndarray:
-    """Row-wise softmax; subtracting each row's maximum keeps ``exp`` from overflowing."""
-    logits = np.asarray(logits, dtype=float)
-    shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
-    return shifted / shifted.sum(axis=1, keepdims=True)
-
-
 def softmax_cross_entropy(logits, labels) -> tuple[float, np.ndarray]:
     """Mean cross-entropy of softmax(logits) against integer labels, and ``dL/dlogits``.
 
@@ -289,56 +283,21 @@ def predict_classes(layers: list[Layer], X) -> np.ndarray:
     return output.argmax(axis=1)
 
 
-def numerical_gradient(function, array: np.ndarray, epsilon: float = 1e-6) -> np.ndarray:
-    """Central finite differences ``(f(θ+ε) - f(θ-ε)) / 2ε`` for every entry of ``array``.
-
-    ``function()`` takes no argument and reads ``array``, which is perturbed in place and
-    restored exactly after each entry. The error is of order ε², far below what a wrong
-    formula produces, but it costs two forward passes per parameter: a check, not a method.
-    """
-    gradient = np.zeros_like(array, dtype=float)
-    for index in np.ndindex(array.shape):
-        original = array[index]
-        array[index] = original + epsilon
-        loss_plus = function()
-        array[index] = original - epsilon
-        loss_minus = function()
-        array[index] = original
-        gradient[index] = (loss_plus - loss_minus) / (2.0 * epsilon)
-    return gradient
-
-
-def relative_error(analytic, numerical) -> float:
-    """``‖a - n‖ / (‖a‖ + ‖n‖)``: near 1e-9 for a correct gradient, near 1 for a wrong one.
-
-    Relative rather than absolute, so that it does not depend on the gradient's scale;
-    0 when both are exactly zero.
-    """
-    analytic = np.asarray(analytic, dtype=float)
-    numerical = np.asarray(numerical, dtype=float)
-    scale = np.linalg.norm(analytic) + np.linalg.norm(numerical)
-    return 0.0 if scale == 0 else float(np.linalg.norm(analytic - numerical) / scale)
-
-
 def gradient_check(
     layers: list[Layer], X, targets, loss: str = "mse", epsilon: float = 1e-6
 ) -> dict[str, float]:
     """Relative error between backprop's and finite differences' gradient, per parameter.
 
-    Keys are ``"W1", "b1", "W2", ...`` (layers numbered from 1 as in the lessons). A
-    correct implementation gives values below about 1e-7 in float64.
+    The checking itself is :func:`widgets.gradcheck.check_gradients`; this function only
+    names each layer's arrays and their backprop gradients. Keys are ``"W1", "b1", "W2",
+    ...`` (layers numbered from 1 as in the lessons). A correct implementation gives
+    values below about 1e-7 in float64.
     """
     _, gradients = mlp_loss_and_gradients(layers, X, targets, loss)
-
-    def current_loss():
-        return mlp_loss(layers, X, targets, loss)
-
-    errors = {}
+    arrays, analytic = {}, {}
     for number, (layer, gradient) in enumerate(zip(layers, gradients, strict=True), start=1):
-        errors[f"W{number}"] = relative_error(
-            gradient.W, numerical_gradient(current_loss, layer.W, epsilon)
-        )
-        errors[f"b{number}"] = relative_error(
-            gradient.b, numerical_gradient(current_loss, layer.b, epsilon)
-        )
-    return errors
+        arrays[f"W{number}"], analytic[f"W{number}"] = layer.W, gradient.W
+        arrays[f"b{number}"], analytic[f"b{number}"] = layer.b, gradient.b
+    return check_gradients(
+        lambda: mlp_loss(layers, X, targets, loss), arrays, analytic, epsilon=epsilon
+    )

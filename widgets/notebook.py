@@ -7,14 +7,13 @@ and the lesson imports it and shows it with :func:`show_source`.
 
 from __future__ import annotations
 
-import ctypes
 import inspect
 import os
 import random
-import sys
-from pathlib import Path
+import textwrap
 
 import numpy as np
+from threadpoolctl import threadpool_info, threadpool_limits
 
 from widgets.claims import course_seed
 
@@ -56,76 +55,54 @@ def pick_device(prefer: str | None = None):
     return torch.device("cpu")
 
 
-def _openblas_libraries() -> list[Path]:
-    """OpenBLAS libraries NumPy may use: bundled with its wheel, or loaded from the system."""
-    numpy_dir = Path(np.__file__).resolve().parent
-    folders = (numpy_dir.parent / "numpy.libs", numpy_dir / ".dylibs", numpy_dir / "_core")
-    found = [path for folder in folders if folder.is_dir() for path in folder.glob("*openblas*")]
-    maps = Path("/proc/self/maps")  # Linux: what this process has actually loaded
-    if sys.platform.startswith("linux") and maps.exists():
-        for line in maps.read_text().splitlines():
-            path = line.split()[-1]
-            if "openblas" in path.lower() and path.startswith("/"):
-                found.append(Path(path))
-    return list(dict.fromkeys(found))
-
-
-def _openblas_function(action: str):
-    """OpenBLAS's ``set_num_threads``/``get_num_threads`` under any of its export names."""
-    for library in _openblas_libraries():
-        try:
-            handle = ctypes.CDLL(str(library))
-        except OSError:
-            continue
-        for prefix in ("scipy_openblas", "openblas"):
-            for suffix in ("64_", ""):
-                function = getattr(handle, f"{prefix}_{action}_num_threads{suffix}", None)
-                if function is not None:
-                    return function
-    return None
+def _pools(user_api: str) -> list[dict]:
+    """The thread pools of one kind ("blas" or "openmp") loaded in this process."""
+    return [pool for pool in threadpool_info() if pool["user_api"] == user_api]
 
 
 def blas_threads() -> int | None:
-    """How many threads NumPy's matrix products use (None when it is not OpenBLAS)."""
-    function = _openblas_function("get")
-    return None if function is None else int(function())
+    """The most threads a matrix product may use: the largest setting of any loaded BLAS
+    (OpenBLAS, MKL, BLIS, whichever NumPy and PyTorch brought); None when none is loaded."""
+    pools = _pools("blas")
+    return max(pool["num_threads"] for pool in pools) if pools else None
 
 
 def set_blas_threads(n: int) -> int | None:
-    """Let NumPy's matrix products use ``n`` threads; return the previous number.
+    """Let every loaded BLAS use ``n`` threads; return the previous :func:`blas_threads`.
 
     Why: BLAS threads wait for each other by spinning, so on a machine whose cores are
     shared with other programs (Binder, a laptop with a browser open, several notebooks
-    tested at once) two threads can be many times slower than one. Returns None, and does
-    nothing, when NumPy does not use OpenBLAS (MKL builds read ``MKL_NUM_THREADS``).
+    tested at once) two threads can be many times slower than one.
     """
-    if not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"the number of threads must be a positive integer, got {n!r}")
+    _require_positive(n)
     previous = blas_threads()
-    function = _openblas_function("set")
-    if function is None:
-        return None
-    function(int(n))
+    threadpool_limits(limits=int(n), user_api="blas")
     return previous
 
 
 def limit_threads(n: int = 1) -> None:
-    """Let NumPy's BLAS and PyTorch use ``n`` CPU threads (child processes inherit it).
+    """Let NumPy's BLAS, OpenMP and PyTorch use ``n`` CPU threads (child processes too).
 
     Why: the course's networks are small, and threads that share a busy machine (Binder,
     a laptop with a browser open, notebooks tested in parallel) mostly wait for each
     other; we measured epochs many times *slower* with two threads than with one there.
+    threadpoolctl finds every BLAS (OpenBLAS, MKL) and OpenMP runtime loaded so far.
     """
-    if not isinstance(n, int) or n < 1:
-        raise ValueError(f"the number of threads must be a positive integer, got {n!r}")
+    _require_positive(n)
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[variable] = str(n)  # read by child processes when they load the libraries
-    set_blas_threads(n)
     try:
         import torch
     except ImportError:
-        return
-    torch.set_num_threads(n)
+        pass
+    else:
+        torch.set_num_threads(n)
+    threadpool_limits(limits=n)  # after importing torch, so its OpenMP is limited too
+
+
+def _require_positive(n) -> None:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"the number of threads must be a positive integer, got {n!r}")
 
 
 class _Source:
@@ -144,7 +121,19 @@ class _Source:
 def show_source(*objects) -> _Source:
     """Show the source code of functions or classes from the package, as the lesson's text.
 
+    Each one is headed by the file it lives in (d2l's "Defined in ..."), so a reader
+    knows where to find, or change, the code the lesson shows.
+
     >>> show_source(make_gate)   # doctest: +SKIP
     """
-    parts = [inspect.getsource(obj) for obj in objects]
+    # Dedented, so that a method reads like the function it is.
+    parts = [
+        f"# Defined in {_home(obj)}\n{textwrap.dedent(inspect.getsource(obj))}" for obj in objects
+    ]
     return _Source("\n\n".join(part.rstrip("\n") + "\n" for part in parts))
+
+
+def _home(obj) -> str:
+    """Where a lesson's reader finds ``obj``: its module as a path, e.g. widgets/gradcheck.py."""
+    module = inspect.getmodule(obj)
+    return module.__name__.replace(".", "/") + ".py" if module else "this notebook"

@@ -1,15 +1,17 @@
-"""The perceptron: Rosenblatt's learning rule, a model to drive from code, and its playground.
+"""The perceptron: Rosenblatt's learning rule and a model to drive from code.
 
-Three layers, each usable on its own:
+Two layers here, a third in its own files:
 
 * :func:`perceptron_update` — one step of the learning rule, a pure function
   (lesson 1 shows it; exercise 1's checks compare students' versions against it);
 * :class:`Perceptron` — the model: data, weights, one method per button of the
   playground (``step``, ``epoch``, ``reset``, ``set_weights``) and the bookkeeping that
   says whether training has converged, cycles, or hit its epoch cap;
-* :class:`PerceptronPlayground` — a thin ipywidgets view over a ``Perceptron``. Its
-  picture is one persistent matplotlib Agg figure (:class:`PerceptronPlot`) encoded to
-  PNG, so it also works while a cell runs and on static pages.
+* the views, which only read the model: :class:`~widgets.perceptron_plot.PerceptronPlot`
+  (matplotlib artists for any axes) and
+  :class:`~widgets.perceptron_widget.PerceptronPlayground` (a thin ipywidgets layer).
+
+No matplotlib, no ipywidgets: the model is plain NumPy.
 
 The class is the step function's output: ``ŷ = step(w·x + b)`` with ``step(0) = 1``.
 The activation chosen in the playground changes the neuron's *output* ``f(w·x + b)``
@@ -18,15 +20,11 @@ The activation chosen in the playground changes the neuron's *output* ``f(w·x +
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 from dataclasses import dataclass
 
 import numpy as np
 
 from widgets.activations import ACTIVATIONS, step
-from widgets.data import make_blobs, make_gate
 
 # Features beyond this size swamp the bias and make the plot unreadable; the message
 # tells the student to rescale, instead of letting w·x overflow or the picture go blank.
@@ -94,7 +92,7 @@ STATES = ("training", "converged", "cycling", "epoch cap")
 
 
 # --------------------------------------------------------------------------- validation
-def _check_data(X, y) -> tuple[np.ndarray, np.ndarray]:
+def check_data(X, y) -> tuple[np.ndarray, np.ndarray]:
     try:
         X = np.asarray(X, dtype=float)
         y_raw = np.asarray(y)
@@ -141,6 +139,15 @@ def _check_number(name: str, value, *, positive: bool = False, limit: float = MA
     return number
 
 
+def _check_epochs(name: str, value) -> int:
+    """A whole number of epochs, at least 1 (``3`` or ``3.0``; not NaN, 2.5 or "3")."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a whole number of epochs, not {value!r}")
+    if not np.isfinite(value) or value != int(value) or value < 1:
+        raise ValueError(f"{name} must be a whole number of epochs, at least 1, not {value!r}")
+    return int(value)
+
+
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
@@ -167,13 +174,16 @@ class Perceptron:
         activation: str = "step",
         max_epochs: int = 100,
     ):
-        self.X, self.y = _check_data(X, y)
+        self.X, self.y = check_data(X, y)
         self.learning_rate = learning_rate
         self.activation = activation
-        if int(max_epochs) < 1:
-            raise ValueError(f"max_epochs must be at least 1, not {max_epochs!r}")
-        self.max_epochs = int(max_epochs)
-        w1, w2 = np.asarray(weights, dtype=float).reshape(2)
+        self.max_epochs = _check_epochs("max_epochs", max_epochs)
+        try:
+            w1, w2 = weights
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"weights must be two numbers (w1, w2), one per feature; got {weights!r}"
+            ) from None
         self.set_weights(w1, w2, bias)
 
     # ---- settings
@@ -199,7 +209,7 @@ class Perceptron:
 
     def set_data(self, X, y) -> None:
         """New data: start a fresh run from the weights the current run started from."""
-        self.X, self.y = _check_data(X, y)
+        self.X, self.y = check_data(X, y)
         self.reset()
 
     def set_weights(self, w1: float, w2: float, b: float) -> None:
@@ -278,7 +288,7 @@ class Perceptron:
 
     def train(self, max_epochs: int | None = None) -> TrainingStatus:
         """Run whole epochs until converged, cycling or ``max_epochs`` (default: the cap)."""
-        limit = self.max_epochs if max_epochs is None else int(max_epochs)
+        limit = self.max_epochs if max_epochs is None else _check_epochs("max_epochs", max_epochs)
         if self.position != 0:
             self.epoch()
         while self.status.state == "training" and self.epochs < limit:
@@ -349,544 +359,3 @@ class Perceptron:
         return TrainingStatus(
             "training", message=f"training: {errors} of {n} misclassified", **common
         )
-
-
-# --------------------------------------------------------------------------- drawing
-CLASS_COLORS = ("#1f77b4", "#ff7f0e")  # class 0 blue, class 1 orange (matplotlib's C0, C1)
-ACTIVATION_Z_RANGE = 6.0
-_ACTIVATION_YLIM = {
-    "step": (-0.15, 1.15),
-    "sigmoid": (-0.15, 1.15),
-    "tanh": (-1.2, 1.2),
-    "relu": (-0.5, ACTIVATION_Z_RANGE),
-}
-
-
-def _shading_strength(activation: str, z: np.ndarray) -> np.ndarray:
-    """How strongly the neuron 'fires' its predicted class at z, from 0 to 1.
-
-    A step is all or nothing; sigmoid and tanh fade out towards the boundary; ReLU
-    outputs nothing on the class-0 side and grows without bound on the other.
-    """
-    if activation == "step":
-        return np.ones_like(z)
-    if activation == "sigmoid":
-        return np.abs(2 * ACTIVATIONS["sigmoid"][0](z) - 1)
-    if activation == "tanh":
-        return np.abs(np.tanh(z))
-    rectified = np.maximum(z, 0)
-    return rectified / max(float(rectified.max()), 1e-12)
-
-
-class PerceptronPlot:
-    """Persistent artists showing a ``Perceptron``: call ``update(model)`` after each change.
-
-    Works on any axes (the lesson's figures) and inside the playground, which renders
-    it to PNG. Nothing is cleared or re-created on update, which keeps redraws fast.
-    """
-
-    GRID = 90  # shading resolution per side
-
-    def __init__(self, ax_plane, ax_activation=None, *, legend: bool = True):
-        from matplotlib.lines import Line2D
-
-        self.ax, self.ax_activation = ax_plane, ax_activation
-        self._shading = ax_plane.imshow(
-            np.zeros((2, 2, 4)), origin="lower", zorder=0, interpolation="bilinear", aspect="auto"
-        )
-        self.boundary_line = Line2D([], [], color="black", lw=1.5, zorder=2)
-        ax_plane.add_line(self.boundary_line)
-        self._arrow = ax_plane.quiver(
-            [0],
-            [0],
-            [1],
-            [0],
-            angles="xy",
-            scale_units="xy",
-            scale=1,
-            color="black",
-            width=0.012,
-            zorder=4.5,
-        )
-        self._arrow_label = ax_plane.text(0, 0, "w", fontsize=11, fontweight="bold", zorder=4.5)
-        self._points = [
-            ax_plane.scatter(
-                [],
-                [],
-                s=60,
-                marker=marker,
-                color=color,
-                edgecolor="white",
-                zorder=4,
-                label=f"class {label}",
-            )
-            for label, (marker, color) in enumerate(zip("os", CLASS_COLORS, strict=True))
-        ]
-        self._wrong = ax_plane.scatter(
-            [], [], s=260, facecolor="none", edgecolor="red", lw=2, zorder=5, label="misclassified"
-        )
-        self._current = ax_plane.scatter(
-            [],
-            [],
-            s=480,
-            facecolor="none",
-            edgecolor="gold",
-            lw=3,
-            zorder=6,
-            label="this step's sample",
-        )
-        ax_plane.set_xlabel("$x_1$")
-        ax_plane.set_ylabel("$x_2$")
-        self.legend_handles = [*self._points, self._wrong, self._current]
-        if legend:  # a static picture: no step, so no "this step's sample"
-            ax_plane.legend(
-                handles=self.legend_handles[:3],
-                loc="best",
-                fontsize=7,
-                framealpha=0.85,
-                markerscale=0.6,
-            )
-        self._data = None
-        self._curve_marker = None
-        if ax_activation is not None:
-            z = np.linspace(-ACTIVATION_Z_RANGE, ACTIVATION_Z_RANGE, 241)
-            self._curve_z = z
-            (self._curve,) = ax_activation.plot(z, z, color="black", lw=2)
-            (self._curve_marker,) = ax_activation.plot(
-                [], [], "o", color="gold", mec="black", ms=9, zorder=3
-            )
-            ax_activation.axvline(0, color="grey", lw=0.8, ls="--")
-            ax_activation.axhline(0, color="grey", lw=0.8)
-            ax_activation.set_xlim(z[0], z[-1])
-            ax_activation.set_xlabel("$z = w \\cdot x + b$")
-            self._activation_name = None
-
-    def _set_data(self, X: np.ndarray, y: np.ndarray) -> None:
-        for label, points in enumerate(self._points):
-            points.set_offsets(X[y == label] if np.any(y == label) else np.empty((0, 2)))
-        # A square view with equal scales, so the weight vector looks normal to the line.
-        center = (X.min(axis=0) + X.max(axis=0)) / 2
-        half = max(float(np.ptp(X, axis=0).max()) / 2, 0.5) * 1.35
-        self.limits = (center[0] - half, center[0] + half, center[1] - half, center[1] + half)
-        x0, x1, y0, y1 = self.limits
-        self.ax.set_xlim(x0, x1)
-        self.ax.set_ylim(y0, y1)
-        self.ax.set_aspect("equal", adjustable="box")
-        self._shading.set_extent(self.limits)
-        gx, gy = np.meshgrid(np.linspace(x0, x1, self.GRID), np.linspace(y0, y1, self.GRID))
-        self._grid = np.c_[gx.ravel(), gy.ravel()]
-
-    @property
-    def dynamic_artists(self) -> list:
-        """The artists ``update`` changes when only the weights move, bottom to top."""
-        artists = [
-            self._shading,
-            self.boundary_line,
-            *self._points,
-            self._arrow,
-            self._arrow_label,
-            self._wrong,
-            self._current,
-        ]
-        return artists + ([self._curve_marker] if self._curve_marker is not None else [])
-
-    def update(self, model: Perceptron, highlight: int | None = None) -> bool:
-        """Show the model's current weights; ``highlight`` rings one sample.
-
-        Returns True when more than the dynamic artists changed (new data: new limits
-        and ticks; new activation: new curve and title), i.e. a blitting caller must
-        redraw the whole figure.
-        """
-        static_changed = False
-        if self._data is None or self._data[0] is not model.X or self._data[1] is not model.y:
-            self._set_data(model.X, model.y)
-            self._data = (model.X, model.y)  # holding them keeps `is` meaningful
-            static_changed = True
-        self._update_shading(model)
-        self._update_boundary(model.weights, model.bias)
-        wrong = model.predict() != model.y
-        self._wrong.set_offsets(model.X[wrong] if wrong.any() else np.empty((0, 2)))
-        self._current.set_offsets(
-            model.X[[highlight]] if highlight is not None else np.empty((0, 2))
-        )
-        if self.ax_activation is not None:
-            static_changed |= self._update_activation(model, highlight)
-        return static_changed
-
-    def _update_shading(self, model: Perceptron) -> None:
-        z = self._grid @ model.weights + model.bias
-        strength = _shading_strength(model.activation, z)
-        colors = np.where((z >= 0)[:, None], _RGB[1], _RGB[0])
-        rgba = np.empty((len(z), 4))
-        rgba[:, :3] = colors
-        rgba[:, 3] = 0.45 * strength
-        self._shading.set_data(rgba.reshape(self.GRID, self.GRID, 4))
-
-    def _update_boundary(self, weights: np.ndarray, bias: float) -> None:
-        w1, w2 = weights
-        norm = float(np.hypot(w1, w2))
-        x0, x1, y0, y1 = self.limits
-        if norm < 1e-12:  # no boundary: every point gets the same class
-            self.boundary_line.set_data([], [])
-            self._arrow.set_visible(False)
-            self._arrow_label.set_visible(False)
-            return
-        if abs(w2) >= abs(w1):
-            xs = np.array([x0, x1])
-            ys = -(w1 * xs + bias) / w2
-        else:
-            ys = np.array([y0, y1])
-            xs = -(w2 * ys + bias) / w1
-        self.boundary_line.set_data(xs, ys)
-        # The weight vector touches the boundary at the point nearest the view's centre,
-        # with a fixed length: its direction is what matters. It starts there; when that
-        # would leave the view, it ends there instead (same direction, other side).
-        center = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
-        foot = center - (center @ weights + bias) / norm**2 * weights
-        arrow = weights / norm * 0.18 * (x1 - x0)
-        tip = foot + arrow
-        tail = foot if (x0 <= tip[0] <= x1 and y0 <= tip[1] <= y1) else foot - arrow
-        self._arrow.set_offsets([tail])
-        self._arrow.set_UVC([arrow[0]], [arrow[1]])
-        self._arrow_label.set_position(tail + 1.2 * arrow + 0.03 * (x1 - x0))
-        self._arrow.set_visible(True)
-        self._arrow_label.set_visible(True)
-
-    def _update_activation(self, model: Perceptron, highlight: int | None) -> bool:
-        function = ACTIVATIONS[model.activation][0]
-        changed = model.activation != self._activation_name
-        if changed:
-            self._curve.set_ydata(function(self._curve_z))
-            self.ax_activation.set_ylim(*_ACTIVATION_YLIM[model.activation])
-            self.ax_activation.set_title(f"activation: {model.activation}(z)", fontsize=10)
-            self._activation_name = model.activation
-        if highlight is None:
-            self._curve_marker.set_data([], [])
-        else:
-            z = float(model.decision_function(model.X[[highlight]])[0])
-            shown = float(np.clip(z, -ACTIVATION_Z_RANGE, ACTIVATION_Z_RANGE))
-            self._curve_marker.set_data([shown], [float(function(z))])
-        return changed
-
-
-_RGB = np.array([[int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)] for c in CLASS_COLORS])
-
-
-def _png(figure) -> bytes:
-    """Encode what an Agg figure's canvas holds as PNG (fast zlib level: redraws stay quick)."""
-    from PIL import Image
-
-    buffer = figure.canvas.buffer_rgba()
-    image = Image.frombuffer("RGBA", buffer.shape[1::-1], buffer, "raw", "RGBA", 0, 1)
-    out = io.BytesIO()
-    image.convert("RGB").save(out, format="PNG", compress_level=1)
-    return out.getvalue()
-
-
-# --------------------------------------------------------------------------- the view
-def _fmt(value: float) -> str:
-    """A number for the status line: short, without '-0'."""
-    text = f"{value:.3g}"
-    return "0" if text in ("-0", "0") else text.replace("-", "−")
-
-
-def _vector(values) -> str:
-    return "(" + ", ".join(_fmt(v) for v in values) + ")"
-
-
-class PerceptronPlayground:
-    """Play with one neuron: move its weights, step its learning rule, watch the boundary.
-
-    Every control calls one model method (``self.model`` is a :class:`Perceptron`):
-    sliders w1, w2, b → ``set_weights``; η → ``learning_rate``; activation →
-    ``activation``; data → ``set_data``; Step → ``step()``; Epoch → ``epoch()``;
-    Reset → ``reset()``; Play → ``step()`` on every tick until training stops.
-
-    >>> PerceptronPlayground("XOR")          # doctest: +SKIP
-    >>> PerceptronPlayground(X=X, y=y)       # your own 2-D data, labels 0/1
-    """
-
-    DATASETS = ("AND", "OR", "NAND", "XOR", "blobs")
-    OWN_DATA = "your data"
-    SLIDER_LIMIT = 5.0  # sliders widen themselves when training goes beyond
-
-    def __init__(
-        self,
-        data: str = "AND",
-        X=None,
-        y=None,
-        *,
-        learning_rate: float = 1.0,
-        weights=(0.0, 0.0),
-        bias: float = 0.0,
-        activation: str = "step",
-        max_epochs: int = 100,
-        play_interval_ms: int = 400,
-    ):
-        import ipywidgets as w
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-
-        self._own_data = None
-        choices = list(self.DATASETS)
-        if X is not None or y is not None:
-            self._own_data = _check_data(X, y)
-            choices.append(self.OWN_DATA)
-            data = self.OWN_DATA
-        if data not in choices:
-            raise ValueError(
-                f"unknown data {data!r}; choose one of {', '.join(choices)}, "
-                "or pass your own X and y"
-            )
-        self.model = Perceptron(
-            *self._dataset(data),
-            learning_rate=learning_rate,
-            weights=weights,
-            bias=bias,
-            activation=activation,
-            max_epochs=max_epochs,
-        )
-
-        self.figure = Figure(figsize=(7.2, 3.8), dpi=80)
-        FigureCanvasAgg(self.figure)
-        # Fixed margins rather than a layout engine: positions never shift between
-        # full redraws, so the cached background always matches the blitted artists.
-        ax_plane, ax_activation = self.figure.subplots(
-            1,
-            2,
-            width_ratios=(1.35, 1),
-            gridspec_kw=dict(left=0.09, right=0.98, bottom=0.24, top=0.92, wspace=0.25),
-        )
-        self.plot = PerceptronPlot(ax_plane, ax_activation, legend=False)
-        # The legend sits outside the plane, in the static layer that blitting reuses.
-        self.figure.legend(
-            handles=self.plot.legend_handles,
-            loc="lower center",
-            ncols=4,
-            fontsize=8,
-            markerscale=0.8,
-            frameon=False,
-        )
-        for artist in self.plot.dynamic_artists:
-            artist.set_animated(True)  # drawn by _render on top of the cached background
-        self._background = None
-
-        slider = dict(
-            min=-self.SLIDER_LIMIT,
-            max=self.SLIDER_LIMIT,
-            step=0.1,
-            continuous_update=True,
-            readout_format=".2f",
-            layout=w.Layout(width="320px"),
-        )
-        self.w1_slider = w.FloatSlider(description="w₁", **slider)
-        self.w2_slider = w.FloatSlider(description="w₂", **slider)
-        self.b_slider = w.FloatSlider(description="b", **slider)
-        self.learning_rate_slider = w.FloatLogSlider(
-            value=self.model.learning_rate,
-            base=10,
-            min=-2,
-            max=1,
-            step=0.1,
-            description="η",
-            readout_format=".2g",
-            layout=w.Layout(width="320px"),
-        )
-        self.data_dropdown = w.Dropdown(
-            options=choices,
-            value=data,
-            description="data",
-            layout=w.Layout(width="155px"),
-            style={"description_width": "initial"},
-        )
-        self.activation_dropdown = w.Dropdown(
-            options=list(ACTIVATIONS),
-            value=activation,
-            description="activation",
-            layout=w.Layout(width="160px"),
-            style={"description_width": "initial"},
-        )
-        self.step_button = w.Button(
-            description="Step",
-            icon="step-forward",
-            tooltip="show the next sample to the learning rule",
-        )
-        self.epoch_button = w.Button(
-            description="Epoch",
-            icon="fast-forward",
-            tooltip="run the samples left in this pass over the data",
-        )
-        self.reset_button = w.Button(
-            description="Reset", icon="undo", tooltip="back to the weights this run started from"
-        )
-        # Play ticks in the browser; each tick is one step() in the kernel.
-        self.play = w.Play(
-            value=0,
-            min=0,
-            max=10**9,
-            interval=play_interval_ms,
-            show_repeat=False,
-            description="auto-step",
-            tooltip="play / pause: one step per tick",
-        )
-        # The picture shrinks with a narrow notebook; the controls keep their width.
-        self.image = w.Image(
-            format="png",
-            layout=w.Layout(
-                width="576px",
-                height="auto",
-                min_width="0",
-                flex="0 1 auto",
-                align_self="flex-start",
-            ),
-        )
-        self.status = w.HTML()
-
-        self._syncing = False  # True while the model writes into the sliders
-        for control in (self.w1_slider, self.w2_slider, self.b_slider):
-            control.observe(self._on_weight_slider, names="value")
-        self.learning_rate_slider.observe(self._on_learning_rate, names="value")
-        self.data_dropdown.observe(self._on_data, names="value")
-        self.activation_dropdown.observe(self._on_activation, names="value")
-        self.step_button.on_click(lambda _: self._after_training(self.model.step()))
-        self.epoch_button.on_click(lambda _: self._after_training(self.model.epoch()[-1]))
-        self.reset_button.on_click(self._on_reset)
-        self.play.observe(self._on_play_tick, names="value")
-
-        controls = w.VBox(
-            layout=w.Layout(flex="0 0 330px"),
-            children=[
-                w.HBox([self.data_dropdown, self.activation_dropdown]),
-                self.w1_slider,
-                self.w2_slider,
-                self.b_slider,
-                self.learning_rate_slider,
-                w.HBox([self.step_button, self.epoch_button, self.reset_button]),
-                self.play,
-            ],
-        )
-        self.ui = w.VBox([w.HBox([controls, self.image]), self.status])
-        self.ui.add_class("perceptron-playground")
-        self.refresh()
-
-    # ---- data
-    def _dataset(self, name: str):
-        if name == self.OWN_DATA:
-            return self._own_data
-        if name == "blobs":
-            return make_blobs(40, separation=3.0, spread=0.8, seed=0)
-        return make_gate(name)
-
-    # ---- handlers (thin: each calls one model method, then refresh)
-    def _on_weight_slider(self, change) -> None:
-        if self._syncing:
-            return
-        self.model.set_weights(self.w1_slider.value, self.w2_slider.value, self.b_slider.value)
-        self.refresh()
-
-    def _on_learning_rate(self, change) -> None:
-        self.model.learning_rate = change["new"]
-        self.refresh(highlight=self._highlight())
-
-    def _on_data(self, change) -> None:
-        self.model.set_data(*self._dataset(change["new"]))
-        self.refresh()
-
-    def _on_activation(self, change) -> None:
-        self.model.activation = change["new"]
-        self.refresh(highlight=self._highlight())
-
-    def _on_reset(self, _button=None) -> None:
-        self.play.playing = False
-        self.model.reset()
-        self.refresh()
-
-    def _on_play_tick(self, change) -> None:
-        if self._syncing or change["new"] <= change["old"]:  # the stop button rewinds to 0
-            return
-        self._after_training(self.model.step())
-        if self.model.status.state != "training":
-            self.play.playing = False
-
-    def _after_training(self, record: StepRecord) -> None:
-        self.refresh(highlight=record.index)
-
-    def _highlight(self) -> int | None:
-        return None if self.model.last_step is None else self.model.last_step.index
-
-    # ---- rendering
-    def refresh(self, highlight: int | None = None) -> None:
-        """Bring sliders, picture and status text in line with the model."""
-        model = self.model
-        self._syncing = True
-        try:
-            with self.w1_slider.hold_sync(), self.w2_slider.hold_sync(), self.b_slider.hold_sync():
-                for control, value in zip(
-                    (self.w1_slider, self.w2_slider, self.b_slider),
-                    model.parameters(),
-                    strict=True,
-                ):
-                    if abs(value) > control.max:  # keep training's weights visible, unclamped
-                        control.max, control.min = abs(value) * 1.5, -abs(value) * 1.5
-                    control.value = value
-        finally:
-            self._syncing = False
-        static_changed = self.plot.update(model, highlight)
-        self.png = self._render(full=static_changed or self._background is None)
-        self.image.value = self.png
-        self.status.value = self.status_html(highlight is not None)
-
-    def _render(self, full: bool) -> bytes:
-        """PNG of the figure. Axes, ticks and legend are drawn once and cached (blitting):
-        a weight change only redraws the dynamic artists, which keeps handlers fast."""
-        canvas = self.figure.canvas
-        if full:
-            canvas.draw()  # everything except the animated artists
-            self._background = canvas.copy_from_bbox(self.figure.bbox)
-        else:
-            canvas.restore_region(self._background)
-        for artist in self.plot.dynamic_artists:
-            self.figure.draw_artist(artist)
-        return _png(self.figure)
-
-    def status_html(self, show_last_step: bool = True) -> str:
-        """The status panel: progress, the last step's arithmetic, and the verdict."""
-        model, status = self.model, self.model.status
-        w1, w2, b = model.parameters()
-        n = len(model.X)
-        lines = [
-            f"<b>{html.escape(self.data_dropdown.value)}</b> · epoch {model.epochs + 1}, "
-            f"next sample {model.position + 1} of {n} · errors {status.errors} of {n} · "
-            f"accuracy {status.accuracy:.0%} · w = {_vector((w1, w2))}, b = {_fmt(b)}"
-        ]
-        record = model.last_step
-        if show_last_step and record is not None:
-            eta = _fmt(model.learning_rate)
-            lines.append(
-                f"sample {record.index + 1}: x = {_vector(record.x)}, y = {record.target} · "
-                f"w·x + b = {_fmt(record.z)} → ŷ = step({_fmt(record.z)}) = {record.prediction}"
-                f" · {model.activation}(z) = {_fmt(record.output)}"
-            )
-            lines.append(
-                f"Δw = η(y − ŷ)x = {eta}·({record.target} − {record.prediction})·"
-                f"{_vector(record.x)} = {_vector(record.delta_weights)}, "
-                f"Δb = {_fmt(record.delta_bias)}"
-                + ("" if record.mistake else "  (right answer: no change)")
-            )
-        colour = {"converged": "green", "training": "inherit"}.get(status.state, "firebrick")
-        lines.append(f"<span style='color:{colour}'><b>{html.escape(status.message)}</b></span>")
-        return "<div class='perceptron-status'>" + "<br>".join(lines) + "</div>"
-
-    def __repr__(self) -> str:
-        w1, w2, b = self.model.parameters()
-        return (
-            f"PerceptronPlayground(data={self.data_dropdown.value!r}, "
-            f"w1={w1:.3g}, w2={w2:.3g}, b={b:.3g})"
-        )
-
-    def _repr_mimebundle_(self, **kwargs):
-        """The live widget, plus a PNG and a short text for pages without a kernel."""
-        bundle = dict(self.ui._repr_mimebundle_(**kwargs) or {})
-        bundle["image/png"] = base64.b64encode(self.png).decode("ascii")
-        bundle["text/plain"] = repr(self)
-        return bundle

@@ -15,7 +15,8 @@ deliberately plain: a student should be able to read each one top to bottom.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -24,6 +25,7 @@ from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
 from widgets.data import load_numpy
+from widgets.fitting import run_epochs
 
 # --------------------------------------------------------------------------- data
 
@@ -56,6 +58,7 @@ def load_tensors(
     limit: int | None = None,
     flatten: bool = True,
     statistics: tuple[float, float] | None = None,
+    root: Path | str | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Images as normalised ``float32`` tensors and labels as ``int64`` tensors.
 
@@ -63,13 +66,14 @@ def load_tensors(
     default those of the full training split, so train and test share one scale.
     ``flatten=True`` gives ``(N, 784)`` rows for an MLP, ``False`` keeps ``(N, 1, 28, 28)``
     (channels first, as convolutions expect). ``limit`` keeps the first ``limit`` images
-    (the files are already in random order).
+    (the files are already in random order). ``root`` is the data folder (default:
+    :func:`widgets.data.data_root`).
     """
     if limit is not None and limit < 1:
         raise ValueError(f"limit must be a positive number of images or None, got {limit!r}")
-    images, labels = load_numpy(name, split)
+    images, labels = load_numpy(name, split, root)
     if statistics is None:
-        train_images = images if split == "train" else load_numpy(name, "train")[0]
+        train_images = images if split == "train" else load_numpy(name, "train", root)[0]
         statistics = pixel_statistics(train_images)
     if limit is not None:
         images, labels = images[:limit], labels[:limit]
@@ -109,19 +113,21 @@ def make_loaders(
     test_size: int | None = None,
     flatten: bool = True,
     seed: int = 0,
+    root: Path | str | None = None,
 ) -> Loaders:
     """Shuffled training batches and ordered validation/test batches of ``name``.
 
     ``train_size`` and ``test_size`` limit the number of images (``None``: all of them).
     ``validation_size`` images are held out from the *end* of the training split, so a
     model is never tuned on the test set. Shuffling uses its own seeded generator, so
-    the batch order is the same on every run.
+    the batch order is the same on every run. ``root`` is the data folder, as in
+    :func:`load_tensors`.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size!r}")
     if validation_size < 0:
         raise ValueError(f"validation_size must be >= 0, got {validation_size!r}")
-    train_images, train_labels = load_numpy(name, "train")
+    train_images, train_labels = load_numpy(name, "train", root)
     statistics = pixel_statistics(train_images)
     X, y = _as_tensors(train_images, train_labels, statistics, flatten)
     if validation_size >= len(X):
@@ -134,7 +140,7 @@ def make_loaders(
     if train_size is not None:
         X, y = X[:train_size], y[:train_size]
     X_test, y_test = load_tensors(
-        name, "test", limit=test_size, flatten=flatten, statistics=statistics
+        name, "test", limit=test_size, flatten=flatten, statistics=statistics, root=root
     )
     generator = torch.Generator().manual_seed(seed)
     train = DataLoader(
@@ -258,6 +264,7 @@ def fit(
     device: torch.device | str = "cpu",
     monitor=None,
     scheduler=None,
+    on_epoch_end: Callable[[dict], bool | None] | None = None,
 ) -> list[dict]:
     """Train for ``epochs`` epochs and return the history, one plain dict per epoch.
 
@@ -270,27 +277,18 @@ def fit(
     progress bar counts the epochs, training stops early when it flags a divergence with
     ``stop_on_divergence=True``, and an interrupt (Ctrl-C, the stop button) ends training
     cleanly: the history so far is returned and the model keeps its weights.
+    ``on_epoch_end(record)`` is called after every epoch; returning True stops training
+    (early stopping). NumPy's :func:`widgets.numpy_training.fit` has the same contract:
+    both run :func:`widgets.fitting.run_epochs`.
     """
-    if epochs < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs!r}")
     model.to(device)
-    history: list[dict] = []
-    if monitor is None:
-        for epoch in range(1, epochs + 1):
-            history.append(
-                _run_epoch(
-                    model, train_loader, val_loader, loss_fn, optimizer, scheduler, device, epoch
-                )
-            )
-        return history
-    with monitor:  # catches an interrupt, shows "stopped at epoch k" and the summary
-        for epoch in monitor.range(1, epochs + 1):
-            record = _run_epoch(
-                model, train_loader, val_loader, loss_fn, optimizer, scheduler, device, epoch
-            )
-            history.append(record)
-            monitor.log(**record)
-    return history
+
+    def run_epoch(epoch: int) -> dict:
+        return _run_epoch(
+            model, train_loader, val_loader, loss_fn, optimizer, scheduler, device, epoch
+        )
+
+    return run_epochs(run_epoch, epochs, monitor=monitor, on_epoch_end=on_epoch_end)
 
 
 def _run_epoch(model, train_loader, val_loader, loss_fn, optimizer, scheduler, device, epoch):

@@ -32,7 +32,7 @@ from widgets.checks import ex01_perceptron as check
 # Write `predict(weights, bias, x)`: `weights` and `x` are 1-D arrays of the same length
 # (one entry per feature), `bias` a number. Return the class, `0` or `1`.
 
-# %%
+# %% tags=["nbval-check-output"]
 def predict(weights, bias, x):
     """The perceptron's class for one sample: 1 if w·x + b >= 0, else 0."""
     raise NotImplementedError("Task 1: predict the class of one sample")
@@ -53,7 +53,7 @@ check.predict(predict)
 # %%
 check.hint.button(2)
 
-# %%
+# %% tags=["nbval-check-output"]
 def perceptron_update(weights, bias, x, target, learning_rate):
     """Rosenblatt's rule on one sample: (new_weights, new_bias)."""
     raise NotImplementedError("Task 2: one step of the perceptron learning rule")
@@ -72,7 +72,7 @@ check.perceptron_update(perceptron_update)
 # The check trains on AND, OR, NAND and two Gaussian blobs, and compares your final
 # weights with those of lesson 1's perceptron.
 
-# %%
+# %% tags=["nbval-check-output"]
 def train_perceptron(X, y, learning_rate=1.0, epochs=100):
     """Train from zero weights; returns (weights, bias)."""
     raise NotImplementedError("Task 3: the training loop")
@@ -86,7 +86,7 @@ check.train_perceptron(train_perceptron)
 # Nothing to write here: the check trains *your* perceptron on XOR for 100 epochs and
 # counts the samples it gets right.
 
-# %%
+# %% tags=["nbval-check-output"]
 check.xor(train_perceptron)
 
 # %% [markdown]

@@ -32,7 +32,7 @@ from widgets.checks import ex02_by_hand as check
 # first, then write `single_neuron_gradients(w, b, x, t)` returning the pair
 # `(dL_dw, dL_db)`. Recall $\sigma'(z) = \sigma(z)\,(1 - \sigma(z))$.
 
-# %%
+# %% tags=["nbval-check-output"]
 def single_neuron_gradients(w, b, x, t):
     """(dL/dw, dL/db) for L = (σ(w x + b) − t)²."""
     raise NotImplementedError("Task 1: the gradients of one sigmoid neuron")
@@ -52,7 +52,7 @@ check.single_neuron_gradients(single_neuron_gradients)
 # `W2` `(1, m)` and `b2` `(1,)`. Return the four intermediate vectors `(z1, h, z2, y_hat)`:
 # the backward pass needs them. The check tries several sizes, not only 2-2-1.
 
-# %%
+# %% tags=["nbval-check-output"]
 def forward(x, W1, b1, W2, b2):
     """(z1, h, z2, y_hat) of the sigmoid network for one example x."""
     raise NotImplementedError("Task 2: the forward pass")
@@ -74,7 +74,7 @@ check.forward(forward)
 # same for layer 1 with $x$. Write `backward(x, t, W1, b1, W2, b2)` returning
 # `(dW1, db1, dW2, db2)`, each with the shape of its parameter (`t` has shape `(1,)`).
 
-# %%
+# %% tags=["nbval-check-output"]
 def backward(x, t, W1, b1, W2, b2):
     """(dW1, db1, dW2, db2) of L = (ŷ − t)² for one example."""
     raise NotImplementedError("Task 3: backpropagation through both layers")
@@ -93,7 +93,7 @@ check.backward(backward)
 # `parameter` in place, evaluate, change it the other way, evaluate, and restore it.
 # Return an array shaped like `parameter`.
 
-# %%
+# %% tags=["nbval-check-output"]
 def numerical_gradient(loss, parameter, epsilon=1e-6):
     """Central finite-difference estimate of d loss() / d parameter."""
     raise NotImplementedError("Task 4: central finite differences")
@@ -109,7 +109,7 @@ check.numerical_gradient(numerical_gradient)
 # $\lVert a - n\rVert / (\lVert a\rVert + \lVert n\rVert)$ is about $10^{-9}$ when both
 # agree). This is how you test backpropagation code in practice, with no reference at hand.
 
-# %%
+# %% tags=["nbval-check-output"]
 check.gradients_agree(backward, numerical_gradient)
 
 # %% [markdown]

@@ -29,14 +29,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from widgets.checks import ex03_mlp_numpy as check
+from widgets.claims import check_claim, course_seed
 from widgets.data import make_spirals
+from widgets.decision_regions import plot_decision_regions
 
 # %% [markdown]
 # ## Task 1 · A layer's forward pass
 #
 # Write `dense_forward(A_prev, W, b)` returning `Z`, shape `(n_examples, n_out)`.
 
-# %%
+# %% tags=["nbval-check-output"]
 def dense_forward(A_prev, W, b):
     """Z = A_prev Wᵀ + b for a batch (one example per row)."""
     raise NotImplementedError("Task 1: a layer's forward pass")
@@ -52,7 +54,7 @@ check.dense_forward(dense_forward)
 # differentiates. The check includes a square `W`, where a transpose gives no shape error
 # but wrong numbers.
 
-# %%
+# %% tags=["nbval-check-output"]
 def dense_backward(delta, A_prev, W):
     """(dL/dW, dL/db, dL/dA_prev) from delta = dL/dZ."""
     raise NotImplementedError("Task 2: a layer's backward pass")
@@ -72,7 +74,7 @@ check.dense_backward(dense_backward)
 # Return `(loss, gradient)`. The check feeds logits of ±1000: `np.exp(1000)` is `inf`, so
 # subtract each row's maximum first (softmax is unchanged by a constant shift).
 
-# %%
+# %% tags=["nbval-check-output"]
 def softmax_cross_entropy(logits, labels):
     """Mean cross-entropy of softmax(logits) against integer labels, and dL/dlogits."""
     raise NotImplementedError("Task 3: softmax cross-entropy and its gradient")

@@ -18,9 +18,12 @@
 # [lesson 6](../06-pytorch-advanced.ipynb).
 
 # %%
+import matplotlib.pyplot as plt
 import numpy as np
 
 from widgets.checks import ex04_regularisation as check
+from widgets.claims import check_claim
+from widgets.decision_regions import plot_decision_regions
 
 # %% [markdown]
 # ## Task 1 · Dropout, forward
@@ -37,7 +40,7 @@ from widgets.checks import ex04_regularisation as check
 # reproducible. With `training=False`, return `x` unchanged and a mask of ones.
 
 
-# %%
+# %% tags=["nbval-check-output"]
 def dropout_forward(x, p, rng, training):
     """Inverted dropout: (x * mask, mask), the identity when not training."""
     raise NotImplementedError("Task 1: inverted dropout, forward")
@@ -52,7 +55,7 @@ check.dropout_forward(dropout_forward)
 # $\partial L/\partial\,\text{out}$ and the mask of the forward pass.
 
 
-# %%
+# %% tags=["nbval-check-output"]
 def dropout_backward(grad_output, mask):
     """dL/dx of out = x * mask."""
     raise NotImplementedError("Task 2: inverted dropout, backward")
@@ -74,7 +77,7 @@ check.dropout_backward(dropout_backward)
 # gradients unchanged.
 
 
-# %%
+# %% tags=["nbval-check-output"]
 def sgd_step(params, grads, learning_rate, weight_decay):
     """One SGD step with weight decay, updating the arrays in params in place."""
     raise NotImplementedError("Task 3: an SGD step with weight decay")
@@ -91,9 +94,9 @@ check.sgd_step(sgd_step)
 # 1,000 fresh points is high. Lesson 4's `fit` trains it; you choose the regularisation.
 #
 # Write `choose_regularisation()` returning a dict `{"weight_decay": ..., "dropout": ...}`.
-# The check trains the network with and without your settings, draws both boundaries and
-# passes when the validation loss at least halves while the validation accuracy does not
-# drop. Try a few values and read the numbers the check prints.
+# The check trains the network with and without your settings and passes when the
+# validation loss at least halves while the validation accuracy does not drop. Try a few
+# values and read the numbers the check prints.
 
 
 # %%
@@ -102,7 +105,23 @@ def choose_regularisation():
     raise NotImplementedError("Task 4: choose the regularisation")
 
 
-check.regularisation(choose_regularisation)
+regularisation_report = check.regularisation(choose_regularisation)
+
+# %% [markdown]
+# Once your choice passes, the two networks' decision regions show what changed: the
+# overfit boundary winds around single training points, the regularised one is smooth.
+
+# %%
+if regularisation_report.passed:
+    X_moons, y_moons, _, _ = check.moons()
+    figure, axes_pair = plt.subplots(1, 2, figsize=(8, 3.2))
+    for axes, settings in zip(axes_pair, [{}, choose_regularisation()], strict=True):
+        model, _ = check.train_moons(**settings)
+        described = ", ".join(f"{key}={value:g}" for key, value in settings.items())
+        plot_decision_regions(
+            axes, model.predict, X_moons, y_moons, title=described or "no regularisation"
+        )
+    plt.show()
 
 # %% [markdown]
 # ## Reflection

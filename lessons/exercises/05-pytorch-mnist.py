@@ -41,7 +41,7 @@ limit_threads(1)
 # shape `(batch, 784)`, to 10 **logits** (one score per class), shape `(batch, 10)`: for
 # example one hidden layer of 128 ReLU units.
 
-# %%
+# %% tags=["nbval-check-output"]
 def build_model():
     """A multilayer perceptron from 784 pixels to 10 class logits."""
     raise NotImplementedError("Task 1: the model")
@@ -60,7 +60,7 @@ check.build_model(build_model)
 # same batches, and compares the parameters afterwards: a forgotten `zero_grad()` or
 # `model.train()` shows up there.
 
-# %%
+# %% tags=["nbval-check-output"]
 def train_one_epoch(model, loader, loss_fn, optimizer):
     """One pass over loader; returns (mean loss, accuracy)."""
     raise NotImplementedError("Task 2: the training loop")
@@ -74,7 +74,7 @@ check.train_one_epoch(train_one_epoch)
 # Write `evaluate(model, loader)` returning the accuracy on `loader`, a fraction between
 # 0 and 1. Predict in evaluation mode and without building the autograd graph.
 
-# %%
+# %% tags=["nbval-check-output"]
 def evaluate(model, loader):
     """Accuracy of model on loader (dropout off, no gradients)."""
     raise NotImplementedError("Task 3: the evaluation loop")
@@ -91,14 +91,14 @@ check.evaluate(evaluate)
 # at least 90 % test accuracy on MNIST, 78 % on Fashion-MNIST (a harder dataset: shirts,
 # pullovers and coats look much alike at 28×28).
 
-# %% tags=["nbval-ignore-output"]
+# %%
 dataset = resolve_dataset("mnist")  # falls back to Fashion-MNIST, saying so
 print(f"This exercise uses {dataset}: classes {', '.join(CLASS_NAMES[dataset])}.")
 loaders = make_loaders(dataset, train_size=10_000, test_size=2_000, batch_size=64)
 images, labels = next(iter(loaders.train))
 print(f"one batch: images {tuple(images.shape)}, labels {tuple(labels.shape)}")
 
-# %% tags=["nbval-ignore-output"]
+# %%
 report = check.full_training(build_model, train_one_epoch, evaluate, loaders, dataset=dataset)
 
 # %% [markdown]

@@ -37,6 +37,7 @@ CHROMIUM = (
     else (DEBIAN_CHROMIUM if DEBIAN_CHROMIUM.exists() else None)
 )
 SERVER_START_TIMEOUT_S = 90
+SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"  # of failing tests; git ignores it
 # Chromium's background services try to reach the internet, which this machine refuses.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -235,16 +236,30 @@ def chromium_browser():
         browser.close()
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item, so fixtures can see whether it failed.
+
+    (A failing test does not raise into a yield fixture: only this hook sees the result.)
+    """
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
 @pytest.fixture
-def lab(lab_server, chromium_browser, tmp_path):
+def lab(request, lab_server, chromium_browser):
     context = chromium_browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.set_default_timeout(60_000)
     try:
         yield Lab(lab_server, page)
-    except Exception:
-        page.screenshot(path=str(tmp_path / "failure.png"))
-        raise
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            SCREENSHOTS.mkdir(exist_ok=True)
+            path = SCREENSHOTS / f"{request.node.name}.png"
+            page.screenshot(path=str(path), full_page=True)
+            print(f"screenshot of the failing page: {path}")
     finally:
         context.close()
         lab_server.shutdown_kernels()  # the next test starts on a quiet machine

@@ -26,6 +26,10 @@ from pathlib import Path
 import numpy as np
 
 PASSED, FAILED, NOT_DONE = "passed", "failed", "not done"
+# Every verdict printed in this Python process, in order: a solution notebook ends with
+# assert_all_passed(), because verdicts that quote training figures are not compared as
+# text by nbval (their digits differ between machines).
+_printed_reports: list[Report] = []
 _ICONS = {PASSED: "✓", FAILED: "✗", NOT_DONE: "○"}
 # Frames inside these folders are ours or a library's; the student's own line is elsewhere.
 _PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -59,6 +63,21 @@ class Report:
         # The report is printed when the check runs (wherever the call sits in the cell);
         # returning it as a cell's last value must not print it a second time.
         pass
+
+
+def assert_all_passed() -> int:
+    """Raise AssertionError unless every verdict printed so far is ✓; return their number.
+
+    Solution notebooks end with it (in a cell tagged ``solution``, which students never
+    see), so a check that a reference solution fails breaks the notebook test on any
+    machine, whatever figures its verdict prints.
+    """
+    if not _printed_reports:
+        raise AssertionError("no check has printed a verdict yet")
+    failed = [report.text for report in _printed_reports if not report.passed]
+    if failed:
+        raise AssertionError("checks that did not pass:\n" + "\n".join(failed))
+    return len(_printed_reports)
 
 
 class CheckFailed(Exception):
@@ -309,6 +328,7 @@ class Checker:
             return False
         if self.show:
             print(self.report.text)
+            _printed_reports.append(self.report)
         return True
 
     def fail(self, message: str, *, case: str | None = None):

@@ -12,6 +12,7 @@ import numpy as np
 from widgets import mlp_by_hand as reference
 from widgets.activations import sigmoid
 from widgets.checks import Checker, Hints, Mistake
+from widgets.gradcheck import relative_error
 
 hint = Hints(
     {
@@ -273,7 +274,7 @@ def numerical_gradient(student_function):
     """Task 4: central finite differences ``numerical_gradient(loss, parameter, epsilon)``.
 
     ``loss()`` takes no argument and reads ``parameter``, like a network's loss reads its
-    weights (the convention of :func:`widgets.mlp_by_hand.numerical_gradient`).
+    weights (the convention of :func:`widgets.gradcheck.numerical_gradient`).
     """
     with Checker("Task 4 · numerical_gradient") as check:
         rng = np.random.default_rng(4)
@@ -353,7 +354,7 @@ def gradients_agree(backward_function, numerical_gradient_function):
         errors = {}
         for (name, parameter), gradient in zip(params.items(), analytic, strict=True):
             numerical = check.call(numerical_gradient_function, loss, parameter, 1e-6)
-            errors[name] = reference.relative_error(gradient, numerical)
+            errors[name] = relative_error(gradient, numerical)
         wrong = [name for name, error in errors.items() if not error < 1e-6]
         if wrong:
             check.fail(

@@ -232,7 +232,8 @@ def sgd_step(student_function):
 
 
 # --------------------------------------------------------------------------- the experiment
-def _moons():
+def moons():
+    """The task's data: 60 noisy training points and 1,000 validation points."""
     X, y = make_moons(60, noise=0.35, seed=0)
     X_val, y_val = make_moons(1000, noise=0.35, seed=1)
     return X.astype(np.float32), y, X_val.astype(np.float32), y_val
@@ -243,7 +244,7 @@ def train_moons(weight_decay: float = 0.0, dropout: float = 0.0, epochs: int = 5
 
     Returns the model and ``(train accuracy, validation loss, validation accuracy)``.
     """
-    X, y, X_val, y_val = _moons()
+    X, y, X_val, y_val = moons()
     model = reference.mlp([2, 64, 64, 2], rng=np.random.default_rng(0), dropout=dropout)
     optimizer = reference.Adam(
         model.parameters(), model.gradients(), lr=1e-2, weight_decay=weight_decay
@@ -264,21 +265,7 @@ def train_moons(weight_decay: float = 0.0, dropout: float = 0.0, epochs: int = 5
     return model, (train_accuracy, float(val_loss), float(val_accuracy))
 
 
-def _plot(models: dict, X, y):
-    import matplotlib.pyplot as plt
-
-    grid_x, grid_y = np.meshgrid(np.linspace(-1.5, 2.5, 150), np.linspace(-1.2, 1.7, 150))
-    grid = np.c_[grid_x.ravel(), grid_y.ravel()].astype(np.float32)
-    figure, axes = plt.subplots(1, len(models), figsize=(4 * len(models), 3.2))
-    for ax, (title, model) in zip(np.atleast_1d(axes), models.items(), strict=True):
-        regions = model.predict(grid).reshape(grid_x.shape)
-        ax.contourf(grid_x, grid_y, regions, alpha=0.25, cmap="coolwarm")
-        ax.scatter(*X.T, c=y, cmap="coolwarm", s=14, edgecolors="k", linewidths=0.3)
-        ax.set(title=title, xticks=[], yticks=[])
-    plt.show()
-
-
-def regularisation(student_function, *, plot: bool = True):
+def regularisation(student_function):
     """Task 4: the student's settings cure the overfitting of 60 moon points."""
     with Checker("Task 4 · regularisation") as check:
         settings = check.call(student_function)
@@ -291,8 +278,8 @@ def regularisation(student_function, *, plot: bool = True):
         dropout = float(settings.get("dropout", 0.0))
         if not (0 <= decay < 1 and 0 <= dropout < 1):
             check.fail(f"weight_decay and dropout must lie in [0, 1); got {decay} and {dropout}.")
-        baseline, (base_train, base_loss, base_accuracy) = train_moons()
-        model, (train_accuracy, val_loss, val_accuracy) = train_moons(decay, dropout)
+        _, (base_train, base_loss, base_accuracy) = train_moons()
+        _, (train_accuracy, val_loss, val_accuracy) = train_moons(decay, dropout)
         table = (
             f"without regularisation: training accuracy {base_train:.0%}, validation "
             f"loss {base_loss:.2f}, validation accuracy {base_accuracy:.1%}\n"
@@ -300,16 +287,6 @@ def regularisation(student_function, *, plot: bool = True):
             f"{train_accuracy:.0%}, validation loss {val_loss:.2f}, validation "
             f"accuracy {val_accuracy:.1%}"
         )
-        if plot:
-            X, y, _, _ = _moons()
-            _plot(
-                {
-                    "no regularisation": baseline,
-                    f"weight_decay={decay:g}, dropout={dropout:g}": model,
-                },
-                X,
-                y,
-            )
         if decay == 0 and dropout == 0:
             check.fail("no regularisation chosen: both are 0.\n" + table)
         if val_accuracy < base_accuracy - 0.005 or val_loss > 0.5 * base_loss:

@@ -36,14 +36,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from widgets.checks import ex03_mlp_numpy as check
+from widgets.claims import check_claim, course_seed
 from widgets.data import make_spirals
+from widgets.decision_regions import plot_decision_regions
 
 # %% [markdown]
 # ## Task 1 · A layer's forward pass
 #
 # Write `dense_forward(A_prev, W, b)` returning `Z`, shape `(n_examples, n_out)`.
 
-# %%
+# %% tags=["nbval-check-output"]
 def dense_forward(A_prev, W, b):
     """Z = A_prev Wᵀ + b for a batch (one example per row)."""
     # SOLUTION Task 1: a layer's forward pass
@@ -61,7 +63,7 @@ check.dense_forward(dense_forward)
 # differentiates. The check includes a square `W`, where a transpose gives no shape error
 # but wrong numbers.
 
-# %%
+# %% tags=["nbval-check-output"]
 def dense_backward(delta, A_prev, W):
     """(dL/dW, dL/db, dL/dA_prev) from delta = dL/dZ."""
     # SOLUTION Task 2: a layer's backward pass
@@ -83,7 +85,7 @@ check.dense_backward(dense_backward)
 # Return `(loss, gradient)`. The check feeds logits of ±1000: `np.exp(1000)` is `inf`, so
 # subtract each row's maximum first (softmax is unchanged by a constant shift).
 
-# %%
+# %% tags=["nbval-check-output"]
 def softmax_cross_entropy(logits, labels):
     """Mean cross-entropy of softmax(logits) against integer labels, and dL/dlogits."""
     # SOLUTION Task 3: softmax cross-entropy and its gradient
@@ -154,18 +156,21 @@ check.train_network(train_network)
 # <!-- END SOLUTION -->
 
 # %% tags=["solution"]
-(W1, b1, W2, b2), losses = train_network(X_spirals, y_spirals)
-grid_x, grid_y = np.meshgrid(np.linspace(-1.2, 1.2, 200), np.linspace(-1.2, 1.2, 200))
-grid = np.c_[grid_x.ravel(), grid_y.ravel()]
-regions = dense_forward(np.tanh(dense_forward(grid, W1, b1)), W2, b2).argmax(axis=1)
+(W1, b1, W2, b2), losses = train_network(X_spirals, y_spirals, seed=course_seed(0))
 figure, (ax_loss, ax_regions) = plt.subplots(1, 2, figsize=(8, 3.5))
 ax_loss.plot(losses)
 ax_loss.set(xlabel="epoch", ylabel="loss", yscale="log", title="training loss")
-ax_regions.contourf(grid_x, grid_y, regions.reshape(grid_x.shape), alpha=0.3, cmap="viridis")
-ax_regions.scatter(*X_spirals.T, c=y_spirals, cmap="viridis", s=10)
-ax_regions.set(title="decision regions", aspect="equal")
+plot_decision_regions(
+    ax_regions,
+    lambda grid: dense_forward(np.tanh(dense_forward(grid, W1, b1)), W2, b2).argmax(axis=1),
+    X_spirals,
+    y_spirals,
+    limits=(-1.2, 1.2, -1.2, 1.2),
+    title="decision regions",
+)
+ax_regions.set_aspect("equal")
 plt.show()
-assert losses[-1] < 0.1 * losses[0]
+check_claim("solution 3: spirals loss, first epoch over last", losses[0] / losses[-1], at_least=10)
 
 # %% [markdown]
 # ## Reflection
@@ -204,10 +209,21 @@ def train_without_tanh_derivative(X, y, learning_rate=1.0, epochs=2000, seed=0):
     return softmax_cross_entropy(dense_forward(np.tanh(dense_forward(X, W1, b1)), W2, b2), y)[0]
 
 
-wrong_loss = train_without_tanh_derivative(X_spirals, y_spirals)
+wrong_loss = train_without_tanh_derivative(X_spirals, y_spirals, seed=course_seed(0))
 print(f"final loss: {losses[-1]:.3f} with the tanh derivative, {wrong_loss:.3f} without")
-assert wrong_loss > 2 * losses[-1]
-assert abs(losses[0] - np.log(3)) < 0.15
+check_claim(
+    "solution 3: final loss without the tanh derivative over with",
+    wrong_loss / losses[-1],
+    at_least=2,
+)
+check_claim("solution 3: first loss minus ln 3", abs(losses[0] - np.log(3)), at_most=0.4)
+
+# %% tags=["solution"]
+# Every check above printed ✓. Verdicts that quote training figures are not compared as
+# text by the notebook tests (their digits differ between machines), so assert them here.
+from widgets.checks import assert_all_passed
+
+assert_all_passed()
 
 # %% [markdown]
 # **Next:** [exercise 4](04-regularisation.ipynb), regularisation against overfitting.
