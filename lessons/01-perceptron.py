@@ -23,11 +23,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from widgets.activations import ACTIVATIONS, sigmoid_derivative, step
-from widgets.data import make_blobs, make_gate, make_moons
 from widgets.notebook import seed_everything, show_source
 from widgets.perceptron import Perceptron, perceptron_update
 from widgets.perceptron_plot import PerceptronPlot
 from widgets.perceptron_widget import PerceptronPlayground
+from widgets.toy_data import make_blobs, make_gate, make_moons
 
 rng = seed_everything(0)
 

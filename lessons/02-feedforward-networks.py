@@ -40,7 +40,6 @@ import numpy as np
 
 from widgets.activations import sigmoid
 from widgets.claims import check_claim, course_seed
-from widgets.data import make_circles, make_gate, make_moons, make_spirals
 from widgets.decision_regions import plot_decision_regions
 from widgets.mlp_by_hand import (
     Layer,
@@ -51,6 +50,7 @@ from widgets.mlp_by_hand import (
     train_mlp,
 )
 from widgets.notebook import seed_everything, show_source
+from widgets.toy_data import make_circles, make_gate, make_moons, make_spirals
 
 rng = seed_everything(0)
 
@@ -457,6 +457,116 @@ for layer in symmetric:
 train_mlp(symmetric, X_xor, y_xor.reshape(-1, 1), learning_rate=2.0, epochs=500)
 assert np.allclose(symmetric[0].W, symmetric[0].W[0])  # still four copies of one unit
 print("hidden weights after training from equal values:\n", np.round(symmetric[0].W, 3))
+
+# %% [markdown]
+# ## 6. The network playground: features, width, depth, activations
+#
+# Time to play. The **network playground** is TensorFlow Playground inside the notebook,
+# and the network it trains is the one you will build yourself in lesson 4
+# (`widgets.numpy_nn`). Press ▶ to train and ⏸ to pause; *Step* trains one epoch. Each
+# small tile shows what one input feature or hidden unit computes over the plane (orange
+# negative, blue positive); edges are blue for positive weights, orange for negative ones,
+# and thicker for larger ones. On the right, the network's output with the training points
+# (white rim) and the test points (black rim); below, the training (grey) and test (black)
+# loss. **Show me the code** prints the current configuration as a NumPy script and as the
+# equivalent PyTorch script.
+#
+# Things to try: remove x₁ and x₂ and add x₁², x₂²; take the hidden layers away; switch
+# the activation to *linear*; make the first layer one unit wide; pick the spiral.
+
+# %%
+from widgets.playground import NetworkPlayground
+from widgets.playground_model import PlaygroundModel
+
+playground = NetworkPlayground(dataset="circle", hidden=(4, 2), seed=course_seed(0))
+playground
+
+# %% [markdown]
+# Every control is also a method of `playground.model` (`add_layer()`, `set(...)`,
+# `run(epochs=...)`, ...), so what the playground shows can be checked in code. Each claim
+# below trains a fresh model on the same 500 points, half of them kept for testing.
+#
+# **Features.** No straight line separates the circle's inside from its ring in
+# $(x_1, x_2)$. In $(x_1^2, x_2^2)$ the inside is the half-plane $x_1^2 + x_2^2 < r^2$,
+# so a single unit, with no hidden layer at all, separates it.
+
+
+# %%
+def trained(epochs, **settings):
+    model = PlaygroundModel(seed=course_seed(0), **settings)
+    model.run(epochs=epochs)
+    return model
+
+
+squares = trained(30, features=("x1^2", "x2^2"), hidden=(), learning_rate=0.1)
+plain = trained(30, features=("x1", "x2"), hidden=(), learning_rate=0.1)
+print(
+    f"one unit, no hidden layer: test accuracy {squares.test_accuracy:.0%} on x1², x2², "
+    f"{plain.test_accuracy:.0%} on x1, x2"
+)
+check_claim(
+    "lesson 2: playground circle, one unit on x1², x2², test accuracy",
+    squares.test_accuracy,
+    at_least=0.95,
+)
+check_claim(
+    "lesson 2: playground circle, one unit on x1, x2, test accuracy",
+    plain.test_accuracy,
+    at_most=0.75,
+)
+NetworkPlayground(squares)
+
+# %% [markdown]
+# **Width.** On XOR data (points in four quadrants), one hidden unit draws one line, which
+# is not enough; four units in the same single layer solve it. **Depth does not make up for
+# a narrow layer**: with a first layer of one unit, everything after it sees a single number
+# $w \cdot x + b$, so the boundary can only be straight lines parallel to each other,
+# however many layers follow; give the first layer 8 units and the same depth succeeds.
+# **Activations**: with *linear* units, two hidden layers of 8 still compute one linear
+# function (section 2), and fail on the circle; with ReLU they succeed.
+
+# %%
+results = {
+    "XOR, 1 hidden unit": trained(60, dataset="xor", hidden=(1,)),
+    "XOR, 4 hidden units": trained(60, dataset="xor", hidden=(4,)),
+    "circle, layers (1, 8)": trained(60, hidden=(1, 8)),
+    "circle, layers (8, 8)": trained(60, hidden=(8, 8)),
+    "circle, (8, 8) linear": trained(60, hidden=(8, 8), activation="linear"),
+    "circle, (8, 8) ReLU": trained(60, hidden=(8, 8), activation="relu"),
+}
+accuracy = {name: model.test_accuracy for name, model in results.items()}
+check_claim(
+    "lesson 2: playground XOR, 1 hidden unit, test accuracy",
+    accuracy["XOR, 1 hidden unit"],
+    at_most=0.8,
+)
+check_claim(
+    "lesson 2: playground XOR, 4 hidden units, test accuracy",
+    accuracy["XOR, 4 hidden units"],
+    at_least=0.88,
+)
+check_claim(
+    "lesson 2: playground circle, layers (1, 8), test accuracy",
+    accuracy["circle, layers (1, 8)"],
+    at_most=0.9,
+)
+check_claim(
+    "lesson 2: playground circle, layers (8, 8), test accuracy",
+    accuracy["circle, layers (8, 8)"],
+    at_least=0.95,
+)
+check_claim(
+    "lesson 2: playground circle, linear (8, 8), test accuracy",
+    accuracy["circle, (8, 8) linear"],
+    at_most=0.7,
+)
+check_claim(
+    "lesson 2: playground circle, ReLU (8, 8), test accuracy",
+    accuracy["circle, (8, 8) ReLU"],
+    at_least=0.95,
+)
+for name, value in accuracy.items():
+    print(f"{name:22s} test accuracy {value:.0%}")
 
 # %% [markdown]
 # ## Check your understanding

@@ -51,7 +51,6 @@ from widgets.backprop import BackpropStepper
 from widgets.backprop_network import scalar_network
 from widgets.backprop_tape import BackpropTape
 from widgets.claims import check_claim
-from widgets.data import make_gate
 from widgets.gradcheck import check_gradients, numerical_gradient, relative_error
 from widgets.mlp_by_hand import (
     Layer,
@@ -68,6 +67,7 @@ from widgets.mlp_by_hand import (
     train_mlp,
 )
 from widgets.notebook import seed_everything, show_source
+from widgets.toy_data import make_gate
 
 rng = seed_everything(0)
 torch.set_default_dtype(torch.float64)  # gradient comparisons need float64's precision

@@ -31,7 +31,6 @@ from torch import nn
 
 from widgets import numpy_nn
 from widgets.claims import check_claim, course_seed
-from widgets.data import make_moons
 from widgets.mlp_by_hand import init_mlp, mlp_loss_and_gradients
 from widgets.monitor import TrainingMonitor
 from widgets.notebook import limit_threads, pick_device, seed_everything, show_source
@@ -43,6 +42,7 @@ from widgets.torch_training import (
     make_mlp,
     train_one_epoch,
 )
+from widgets.toy_data import make_moons
 
 # One CPU thread for NumPy's and PyTorch's matrix code. This lesson's matrices are small,
 # so extra threads mostly wait for each other (on a busy shared machine they are several

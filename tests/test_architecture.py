@@ -36,4 +36,4 @@ def test_no_module_is_longer_than_a_reader_can_hold():
         path.relative_to(PACKAGE.parent).as_posix(): len(path.read_text().splitlines())
         for path in PACKAGE.rglob("*.py")
     }
-    assert {name: n for name, n in lengths.items() if n > 560} == {}
+    assert {name: n for name, n in lengths.items() if n > 520} == {}  # "about 500"

@@ -14,6 +14,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from widgets.checkpoint import (
     BestCheckpoint,
     CheckpointMismatchError,
+    CheckpointReadError,
     atomic_torch_save,
     capture_rng_state,
     load_checkpoint,
@@ -131,6 +132,8 @@ def test_unsafe_pickle_is_refused_with_an_explanation(tmp_path):
     with pytest.raises(ValueError, match="weights_only") as error:
         load_checkpoint(path, make_mlp([6, 16, 2]))
     assert str(path) in str(error.value)
+    assert "Payload" in str(error.value)  # names the class the file wants to build
+    assert "weights_only=False" not in str(error.value)  # the advice stays safe
 
 
 def test_mismatched_checkpoint_names_keys_and_shapes(tmp_path):
@@ -161,6 +164,58 @@ def test_missing_file_and_foreign_file_errors(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="junk.pt"):
         load_checkpoint(tmp_path / "junk.pt", make_mlp([6, 2]))
+
+
+@pytest.mark.parametrize("fraction", [0.0005, 0.01, 0.1, 0.25, 0.5, 0.75, 0.9, 0.999])
+def test_a_truncated_checkpoint_is_reported_with_its_name_and_safe_advice(tmp_path, fraction):
+    intact = save_checkpoint(tmp_path / "run.pt", make_mlp([6, 16, 2]), epoch=1).read_bytes()
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes(intact[: max(1, int(len(intact) * fraction))])
+    with pytest.raises(CheckpointReadError) as error:
+        load_checkpoint(cut, make_mlp([6, 16, 2]))
+    message = str(error.value)
+    assert str(cut) in message and "damaged" in message and "save it again" in message
+    assert "weights_only=False" not in message
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"",
+        b"hello, this is a text file and not a checkpoint\n",
+        bytes(range(256)) * 4,
+        np.random.default_rng(0).integers(0, 256, 4096, dtype=np.uint8).tobytes(),
+    ],
+    ids=["empty", "text", "all-bytes", "random-bytes"],
+)
+def test_a_file_that_is_not_a_checkpoint_gets_a_clear_error_and_safe_advice(tmp_path, content):
+    path = tmp_path / "notes.pt"
+    path.write_bytes(content)
+    with pytest.raises(CheckpointReadError) as error:
+        load_checkpoint(path, make_mlp([6, 2]))
+    assert str(path) in str(error.value)
+    assert "weights_only=False" not in str(error.value)
+
+
+def test_a_checkpoint_with_missing_parts_names_them(tmp_path):
+    path = tmp_path / "partial.pt"
+    torch.save({"format": 1, "epoch": 2, "model": {"0.weight": "not a tensor"}}, path)
+    with pytest.raises(CheckpointReadError, match=r"optimizer \(missing\).*rng \(missing\)"):
+        load_checkpoint(path, make_mlp([6, 2]))
+    state = {
+        "format": 1,
+        "epoch": 2,
+        "model": {"0.weight": "not a tensor"},
+        "optimizer": None,
+        "scheduler": None,
+        "rng": {},
+        "metrics": {},
+    }
+    torch.save(state, path)
+    with pytest.raises(CheckpointReadError, match=r"model\['0.weight'\] \(str, not a tensor\)"):
+        load_checkpoint(path, make_mlp([6, 2]))
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        load_checkpoint(tmp_path, make_mlp([6, 2]))
 
 
 def test_interrupted_save_leaves_the_previous_checkpoint_intact(tmp_path, monkeypatch):

@@ -66,6 +66,46 @@ def test_items_are_float_tensors_in_unit_range(tiny_folder):
     assert rgb[0][0].shape == (3, 4, 5)
 
 
+@pytest.mark.parametrize("mode", ["rgb", "Rgb", "RGB"])
+def test_rgb_mode_in_any_case_reads_valid_images(tiny_folder, mode):
+    dataset = ImageFolderDataset(tiny_folder, mode=mode)
+    images = [dataset[index][0] for index in range(len(dataset))]
+    assert [tuple(image.shape) for image in images] == [(3, 4, 5)] * 4
+    assert torch.all(images[1] == 1.0)  # the white greyscale PNG, in three channels
+
+
+def test_an_unknown_mode_is_refused_when_the_dataset_is_made(tiny_folder):
+    with pytest.raises(ValueError, match=r"mode must be 'L' \(greyscale\) or 'RGB'"):
+        ImageFolderDataset(tiny_folder, mode="CMYK")
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB"])
+def test_sixteen_bit_greyscale_pngs_are_scaled_not_clipped(tmp_path, mode):
+    levels = np.array([[0, 257, 40000, 65535]], dtype=np.uint16)
+    (tmp_path / "scans").mkdir()
+    Image.fromarray(levels).save(tmp_path / "scans" / "deep.png")
+    assert Image.open(tmp_path / "scans" / "deep.png").mode.startswith("I")  # really 16-bit
+    image, _ = ImageFolderDataset(tmp_path, mode=mode)[0]
+    expected = torch.tensor(levels / 65535, dtype=torch.float32).expand(image.shape)
+    # 8 bits per pixel after conversion: within half a grey level of the 16-bit value
+    assert torch.allclose(image, expected, atol=0.5 / 255)
+    assert image.max().item() == 1.0 and 0.60 < image[0, 0, 2].item() < 0.62
+
+
+def test_folders_and_hidden_files_are_not_images(tiny_folder):
+    (tiny_folder / "dog" / "album.png").mkdir()  # a folder with an image's name
+    _write(tiny_folder / "dog" / ".ipynb_checkpoints" / "a-checkpoint.png", np.zeros((4, 5)))
+    names = [path.name for path, _ in ImageFolderDataset(tiny_folder).samples]
+    assert names == ["x.png", "a.png", "b.png", "c.jpg"]
+
+
+def test_the_default_transform_gives_plain_float_tensors(tiny_folder):
+    image, _ = ImageFolderDataset(tiny_folder)[0]
+    assert type(image) is torch.Tensor and image.dtype == torch.float32
+    # torchvision's pil_to_tensor keeps uint8; no function here shares its name
+    assert not hasattr(image_folder, "pil_to_tensor")
+
+
 def test_transforms_are_applied(tiny_folder):
     dataset = ImageFolderDataset(
         tiny_folder,

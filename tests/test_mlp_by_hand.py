@@ -8,7 +8,6 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from widgets.data import make_gate
 from widgets.mlp_by_hand import (
     gradient_check,
     init_mlp,
@@ -19,6 +18,7 @@ from widgets.mlp_by_hand import (
     softmax_cross_entropy,
     train_mlp,
 )
+from widgets.toy_data import make_gate
 
 TORCH_ACTIVATIONS = {
     "sigmoid": torch.sigmoid,

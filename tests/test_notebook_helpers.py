@@ -8,7 +8,7 @@ import torch
 from threadpoolctl import threadpool_info, threadpool_limits
 
 from widgets import notebook
-from widgets.data import make_gate
+from widgets.toy_data import make_gate
 
 
 def test_seed_everything_makes_numpy_torch_and_the_returned_generator_repeat():
@@ -57,8 +57,8 @@ def test_limit_threads_sets_torch_every_blas_and_openmp_pool_and_child_environme
 
 def test_show_source_heads_the_package_code_with_its_home_as_markdown():
     shown = notebook.show_source(make_gate)
-    assert repr(shown).startswith("# Defined in widgets/data.py\ndef make_gate(name: str)")
-    assert shown._repr_markdown_().startswith("```python\n# Defined in widgets/data.py\n")
+    assert repr(shown).startswith("# Defined in widgets/toy_data.py\ndef make_gate(name: str)")
+    assert shown._repr_markdown_().startswith("```python\n# Defined in widgets/toy_data.py\n")
 
 
 def test_show_source_dedents_methods():

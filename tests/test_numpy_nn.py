@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from widgets import numpy_nn as nn
-from widgets.data import make_spirals
+from widgets.toy_data import make_spirals
 
 F64 = np.float64
 
@@ -173,6 +173,29 @@ def test_mse_matches_torch():
     np.testing.assert_allclose(grad, predictions_t.grad.numpy(), rtol=1e-12)
 
 
+def test_l1_gradient_matches_torch_autograd_of_the_penalty():
+    rng = np.random.default_rng(5)
+    params = [rng.standard_normal((3, 4)), rng.standard_normal(4), np.zeros(2)]
+    grads = [rng.standard_normal(p.shape) for p in params]
+    expected_base = [g.copy() for g in grads]
+    nn.add_l1_gradient(params, grads, 0.3)
+    tensors = [torch.tensor(p, requires_grad=True) for p in params]
+    (0.3 * sum(t.abs().sum() for t in tensors)).backward()
+    for grad, base, tensor in zip(grads, expected_base, tensors, strict=True):
+        np.testing.assert_allclose(grad - base, tensor.grad.numpy(), rtol=1e-12)
+    assert np.all(grads[2] == expected_base[2])  # sign(0) = 0, as torch's abs has it
+    with pytest.raises(ValueError, match="L1 strength"):
+        nn.add_l1_gradient(params, grads, -1.0)
+
+
+def test_shuffled_minibatches_keep_column_targets_for_regression():
+    X = np.arange(20, dtype=np.float32).reshape(10, 2)
+    y = X[:, :1] * 0.5  # shape (10, 1), as MSE wants for one output
+    for x_batch, y_batch in nn.iterate_minibatches(X, y, 4, rng=np.random.default_rng(0)):
+        assert y_batch.shape == (len(x_batch), 1)
+        np.testing.assert_array_equal(y_batch[:, 0], x_batch[:, 0] * 0.5)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_softmax_cross_entropy_is_finite_and_correct_at_extreme_logits(dtype):
     logits = np.array(
@@ -273,6 +296,85 @@ def test_optimizer_rejects_mismatched_lists():
         nn.Adam([np.zeros(2)], [np.zeros(3)])
     with pytest.raises(ValueError, match="positive"):
         nn.SGD([np.zeros(2)], [np.zeros(2)], lr=0)
+
+
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize(
+    ("optimizer_class", "arguments", "named"),
+    [
+        (nn.Adam, {"eps": -1.0}, "eps"),
+        (nn.Adam, {"eps": NAN}, "eps"),
+        (nn.RMSprop, {"eps": -1.0}, "eps"),
+        (nn.RMSprop, {"eps": NAN}, "eps"),
+        (nn.RMSprop, {"alpha": -0.5}, "alpha"),
+        (nn.RMSprop, {"alpha": NAN}, "alpha"),
+        (nn.SGD, {"lr": NAN}, "learning rate"),
+        (nn.SGD, {"lr": INF}, "learning rate"),
+        (nn.SGD, {"lr": "0.1"}, "learning rate"),
+        (nn.SGD, {"lr": None}, "learning rate"),
+        (nn.SGD, {"weight_decay": NAN}, "weight_decay"),
+        (nn.Momentum, {"momentum": NAN}, "momentum"),
+        (nn.Momentum, {"momentum": 0.0, "nesterov": True}, "nesterov"),
+        (nn.Adam, {"betas": (0.9, NAN)}, r"betas\[1\]"),
+        (nn.Adam, {"betas": (0.9,)}, "pair"),
+    ],
+)
+def test_optimizers_reject_what_torch_rejects(optimizer_class, arguments, named):
+    params, grads = [np.zeros(2)], [np.zeros(2)]
+    with pytest.raises(ValueError, match=named):
+        optimizer_class(params, grads, **arguments)
+
+
+def test_setting_a_non_finite_learning_rate_is_refused():
+    optimizer = nn.Adam([np.zeros(2)], [np.zeros(2)], lr=0.1)
+    optimizer.lr = 0.05  # schedules set it between epochs
+    assert optimizer.lr == 0.05
+    with pytest.raises(ValueError, match="learning rate"):
+        optimizer.lr = NAN
+    assert optimizer.lr == 0.05
+
+
+def _spiral_setup():
+    X, y = make_spirals(60, classes=3, seed=0)
+    rng = np.random.default_rng(0)
+    model = nn.mlp([2, 8, 3], rng=rng)
+    return model, nn.SGD(model.parameters(), model.gradients(), lr=0.1), X.astype(np.float32), y
+
+
+def test_fit_returns_the_history_so_far_when_interrupted(capsys):
+    model, optimizer, X, y = _spiral_setup()
+
+    def interrupt_after_epoch_2(record):
+        if record["epoch"] == 2:
+            raise KeyboardInterrupt  # as Ctrl-C or Jupyter's stop button would, mid-run
+
+    history = nn.fit(
+        model,
+        nn.SoftmaxCrossEntropy(),
+        optimizer,
+        X,
+        y,
+        epochs=5,
+        on_epoch_end=interrupt_after_epoch_2,
+    )
+    assert [record["epoch"] for record in history] == [1, 2]
+    assert "interrupted in epoch 3 of 5" in capsys.readouterr().out
+
+
+def test_fit_names_a_schedule_that_returns_a_bad_rate():
+    model, optimizer, X, y = _spiral_setup()
+    with pytest.raises(ValueError, match=r"lr_schedule\(1\) returned nan"):
+        nn.fit(
+            model,
+            nn.SoftmaxCrossEntropy(),
+            optimizer,
+            X,
+            y,
+            epochs=3,
+            lr_schedule=lambda epoch: 0.1 if epoch == 0 else NAN,
+        )
 
 
 # --------------------------------------------------------------------------- layers and model

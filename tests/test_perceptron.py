@@ -13,10 +13,10 @@ import pytest
 from matplotlib.figure import Figure
 from PIL import Image
 
-from widgets.data import make_blobs, make_gate, make_moons
 from widgets.perceptron import Perceptron, perceptron_update
 from widgets.perceptron_plot import PerceptronPlot
 from widgets.perceptron_widget import PerceptronPlayground
+from widgets.toy_data import make_blobs, make_gate, make_moons
 
 
 def reference_training(X, y, learning_rate, epochs):

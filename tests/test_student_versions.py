@@ -143,6 +143,124 @@ def test_generator_reports_unpaired_markers(broken, message):
         make_student.student_source(broken, "solutions/09-broken.py")
 
 
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("#SOLUTION Task 1: x", "#END SOLUTION"),
+        ("# solution Task 1: x", "# end solution"),
+        ("#  Solution  Task 1: x", "#End  Solution"),
+        ("# SOLUTION Task 1: x", "# END_SOLUTION"),
+    ],
+)
+def test_generator_recognises_markers_in_any_case_and_spacing(start, end):
+    text = f"# %%\ndef f():\n    {start}\n    return 'the answer'\n    {end}\n"
+    student = make_student.student_source(text, "solutions/09-x.py")
+    assert "the answer" not in student
+    assert '    raise NotImplementedError("Task 1: x")' in student
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        # two openings, one close: used to be accepted, hiding everything after it
+        (
+            "# %% [markdown]\n# <!-- SOLUTION -->\n# a\n# <!-- SOLUTION -->\n# b\n"
+            "# <!-- END SOLUTION -->\n",
+            r"09-broken.py:4: <!-- SOLUTION --> inside the marker opened on line 2",
+        ),
+        (
+            "# %% [markdown]\n# <!-- solution -->\n# a\n",
+            r"09-broken.py:2: <!-- SOLUTION --> is never closed",
+        ),
+        (
+            "# %% [markdown]\n# <!-- STUDENT\n# <!-- SOLUTION -->\n# -->\n",
+            r"09-broken.py:3: .*inside the marker opened on line 2",
+        ),
+        ("# %% [markdown]\n# <!-- SOLUTIONS -->\n# a\n", r"09-broken.py:2: unrecognised marker"),
+        (
+            "# %%\nvalues = [\n    # SOLUTION Task 1: the values\n    1, 2, 3,\n"
+            "    # END SOLUTION\n]\n",
+            r"09-broken.py:3: .*inside the bracket opened on line 2",
+        ),
+        (
+            "# %%\nx = 1  # SOLUTION Task 1: x\n",
+            r"09-broken.py:2: a marker must be on a line of its own",
+        ),
+        (
+            "# %%\ndef f():\n    x = 1\n# SOLUTION Task 1: x\n    return x\n# END SOLUTION\n"
+            "    y = 2\n",
+            r"09-broken.py:2: the student version of this cell does not compile",
+        ),
+        (
+            "# %%\n# SOLUTION Task 1: x\nx = 1\n# END SOLUTION\ny = (\n",
+            r"09-broken.py:2: this code cell is not complete Python",
+        ),
+        (
+            '# %% tags=["solution"]\n# SOLUTION Task 1: x\nx = 1\n',
+            r"09-broken.py:2: # SOLUTION is never closed",
+        ),
+    ],
+)
+def test_generator_refuses_misplaced_or_unbalanced_markers_naming_the_line(broken, message):
+    with pytest.raises(make_student.MarkerError, match=message):
+        make_student.student_source(broken, "solutions/09-broken.py")
+
+
+def test_markers_inside_strings_are_text_not_markers():
+    text = '# %%\nhelp_text = """\n# SOLUTION is a word here\n"""\n'
+    assert "# SOLUTION is a word here" in make_student.student_source(text, "s/09-x.py")
+
+
+@pytest.fixture
+def exercise_folder(tmp_path, monkeypatch):
+    """A course layout in tmp_path with two solutions and their current student versions."""
+    exercises = tmp_path / "lessons" / "exercises"
+    solutions = exercises / "solutions"
+    solutions.mkdir(parents=True)
+    for number in (1, 2):
+        (solutions / f"0{number}-x.py").write_text(
+            f"# %%\ndef f():\n    # SOLUTION Task {number}: f\n    return 1\n    # END SOLUTION\n"
+        )
+        (exercises / f"0{number}-x.py").write_text("old student version\n")
+        (exercises / f"0{number}-x.ipynb").write_text("old notebook\n")
+    monkeypatch.setattr(make_student, "ROOT", tmp_path)
+    monkeypatch.setattr(make_student, "EXERCISES", exercises)
+    monkeypatch.setattr(make_student, "SOLUTIONS", solutions)
+    return exercises
+
+
+def _fake_execute(fail_on: str | None = None):
+    """Stands in for running a notebook: writes the .ipynb, or fails like a crashing cell."""
+
+    def execute(staged: Path) -> None:
+        staged.with_suffix(".ipynb").write_text("executed\n")
+        if fail_on and fail_on in staged.name:
+            raise RuntimeError("a cell raised")
+
+    return execute
+
+
+def test_a_failing_build_leaves_every_student_file_untouched(exercise_folder, capsys):
+    before = {p.name: p.read_text() for p in exercise_folder.iterdir() if p.is_file()}
+    chosen = make_student.solutions()
+    assert make_student.build_all(chosen, execute=_fake_execute(fail_on="02-x")) == 1
+    after = {p.name: p.read_text() for p in exercise_folder.iterdir() if p.is_file()}
+    assert after == before  # 01-x built fine, but nothing is replaced unless all build
+    assert "02-x.py: FAILED" in capsys.readouterr().out
+
+    assert make_student.build_all(chosen, execute=_fake_execute()) == 0
+    assert sorted(p.name for p in exercise_folder.iterdir() if p.is_file()) == sorted(before)
+    assert 'raise NotImplementedError("Task 2: f")' in (exercise_folder / "02-x.py").read_text()
+    assert (exercise_folder / "01-x.ipynb").read_text() == "executed\n"
+
+
+def test_a_marker_error_stops_the_build_before_any_notebook_runs(exercise_folder):
+    (exercise_folder / "solutions" / "02-x.py").write_text("# %%\n# SOLUTION Task 1: x\n")
+    ran = []
+    assert make_student.build_all(make_student.solutions(), execute=ran.append) == 1
+    assert ran == [] and (exercise_folder / "01-x.py").read_text() == "old student version\n"
+
+
 @pytest.mark.parametrize("solution", SOLUTIONS, ids=lambda p: p.stem)
 def test_every_task_has_progressive_hints(solution):
     module_name = re.search(r"from widgets.checks import (\w+) as check", solution.read_text())

@@ -24,15 +24,28 @@ outputs of a run) is derived from it by these markers:
 * a whole cell tagged ``solution`` (``# %% tags=["solution"]``: e.g. the asserts that back
   the answers to the reflection questions) is dropped;
 * relative links in markdown are rewritten for the student version's folder.
+
+The generator is strict, because a marker it misreads ships a solution to students: the
+file is read into cells with jupytext; markers are recognised in any case and spacing
+(``#solution``, ``# End Solution``); a marker that is unbalanced, inside brackets (a list
+literal) or after code on its line is refused with the file and line; every student cell
+must compile. Each notebook is executed under a hidden staging name, and the student files
+are replaced only once every one of them built, so a failing build changes nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import re
 import sys
+import tokenize
 from pathlib import Path
+from typing import NamedTuple
+
+import jupytext
+from IPython.core.inputtransformer2 import TransformerManager
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import notebooks  # noqa: E402  (tools/notebooks.py: the one home of building notebooks)
@@ -41,21 +54,27 @@ ROOT = notebooks.ROOT
 EXERCISES = ROOT / "lessons" / "exercises"
 SOLUTIONS = EXERCISES / "solutions"
 
-_CODE_START = re.compile(r"^(?P<indent>[ \t]*)# SOLUTION\b(?P<task>.*)$")
-_CODE_END = re.compile(r"^[ \t]*# END SOLUTION\s*$")
-# A cell tagged "solution" (`# %% tags=["solution"]`) is left out of the student version.
-_SOLUTION_CELL = re.compile(r'^# %%.*\btags=\[[^\]]*"solution"')
-_MARKDOWN_START = "<!-- SOLUTION -->"
-_MARKDOWN_END = "<!-- END SOLUTION -->"
-_STUDENT_START = "<!-- STUDENT"
+# Markers are recognised whatever their case and spacing (`#SOLUTION`, `# solution`,
+# `# End Solution`): a marker missed because of its spelling would ship the solution.
+_CODE_START = re.compile(r"#\s*solution\b(?P<task>.*)", re.IGNORECASE)
+_CODE_END = re.compile(r"#\s*end[\s_-]*solution\s*", re.IGNORECASE)
+_MARKDOWN_START = re.compile(r"<!--\s*solution\s*-->", re.IGNORECASE)
+_MARKDOWN_END = re.compile(r"<!--\s*end[\s_-]*solution\s*-->", re.IGNORECASE)
+_STUDENT_START = re.compile(r"<!--\s*student\s*", re.IGNORECASE)
 _STUDENT_END = "-->"
+# Any other HTML comment that names a marker is a misspelt one: refuse it, do not guess.
+_MARKDOWN_NEAR_MISS = re.compile(r"<!--.*(solution|student)", re.IGNORECASE)
+_SOLUTION_TAG = "solution"  # a cell tagged so (`# %% tags=["solution"]`) is left out
+_CELL_HEADER = re.compile(r"^# %%")
 # A markdown link's target: ](target) — absolute URLs and in-page anchors are left alone.
 _EXERCISE_NAME = re.compile(r"^\d\d-.+\.(ipynb|py)$")
 _LINK = re.compile(r"\]\((?!https?://|#|mailto:)(?P<target>[^)\s]+)\)")
+_OPENING, _CLOSING = "([{", ")]}"
 
 
 class MarkerError(ValueError):
-    """A solution's markers do not pair up; the message names the file and line."""
+    """A solution's markers are unbalanced, misplaced or leave code that does not compile;
+    the message names the file and line."""
 
 
 def student_path(solution: Path) -> Path:
@@ -85,6 +104,170 @@ def _python_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+class _Cell(NamedTuple):
+    """One cell's source lines and the file line its first source line sits on."""
+
+    lines: list[str]
+    first_line: int
+    name: str
+
+    def where(self, index: int) -> str:
+        return f"{self.name}:{self.first_line + index}"
+
+
+def _cells(notebook, text: str, name: str) -> list[_Cell]:
+    """The notebook's cells with their line numbers in the py:percent text.
+
+    Each cell starts after its ``# %%`` header; a first cell without a header starts on
+    line 1.
+    """
+    headers = [n for n, line in enumerate(text.splitlines(), start=1) if _CELL_HEADER.match(line)]
+    if len(headers) == len(notebook.cells) - 1:
+        headers = [0, *headers]
+    if len(headers) != len(notebook.cells):
+        raise MarkerError(f"{name}: cannot match its {len(notebook.cells)} cells to `# %%` lines")
+    return [
+        _Cell(cell.source.split("\n"), header + 1, name)
+        for cell, header in zip(notebook.cells, headers, strict=True)
+    ]
+
+
+def _student_markdown(cell: _Cell, is_last: bool, rewrite_links) -> list[str]:
+    """A markdown cell's lines without its solution text, its student text uncommented."""
+    kept: list[str] = []
+    solution_open: int | None = None  # the index of the opening marker's line
+    student_open: int | None = None
+    for index, line in enumerate(cell.lines):
+        text = line.strip()
+        if _MARKDOWN_START.fullmatch(text) or _STUDENT_START.fullmatch(text):
+            opened = solution_open if solution_open is not None else student_open
+            if opened is not None:
+                raise MarkerError(
+                    f"{cell.where(index)}: {text} inside the marker opened on line "
+                    f"{cell.first_line + opened}; close that one first"
+                )
+            if _MARKDOWN_START.fullmatch(text):
+                solution_open = index
+            else:
+                student_open = index
+            continue
+        if _MARKDOWN_END.fullmatch(text):
+            if solution_open is None:
+                raise MarkerError(
+                    f"{cell.where(index)}: {text} without <!-- SOLUTION --> before it"
+                )
+            solution_open = None
+            continue
+        if student_open is not None and text == _STUDENT_END:
+            student_open = None
+            continue
+        if _MARKDOWN_NEAR_MISS.search(text):
+            raise MarkerError(
+                f"{cell.where(index)}: unrecognised marker {text!r}; the markers are "
+                "<!-- SOLUTION -->, <!-- END SOLUTION --> and <!-- STUDENT ... -->"
+            )
+        if solution_open is None:
+            kept.append(rewrite_links(line))
+    for opened, marker in ((solution_open, "<!-- SOLUTION -->"), (student_open, "<!-- STUDENT")):
+        if opened is not None:
+            where = "is never closed" if is_last else "is not closed before the next cell"
+            raise MarkerError(f"{cell.where(opened)}: {marker} {where}")
+    while kept and not kept[-1].strip():  # the paragraph break a removed ending leaves
+        kept.pop()
+    return kept
+
+
+def _comments(cell: _Cell) -> tuple[dict[int, int], dict[int, str]]:
+    """The comments of a code cell, as Python's tokenizer sees them.
+
+    Returns ``{line index: index of the line whose bracket is still open there, or -1}``
+    for lines that hold only a comment, and ``{line index: comment}`` for comments that
+    follow code. The tokenizer tells comments from ``#`` inside strings, and counts
+    brackets: a marker inside a list literal would become ``[ raise NotImplementedError ]``.
+    IPython magics (``%time``, ``!ls``) are blanked first; they hold no markers.
+    """
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in cell.lines)
+    own_line: dict[int, int] = {}
+    after_code: dict[int, str] = {}
+    opened_at: list[int] = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code + "\n").readline):
+            if token.type == tokenize.OP and token.string in _OPENING:
+                opened_at.append(token.start[0] - 1)
+            elif token.type == tokenize.OP and token.string in _CLOSING and opened_at:
+                opened_at.pop()
+            elif token.type == tokenize.COMMENT:
+                index = token.start[0] - 1
+                if cell.lines[index].lstrip().startswith("#"):
+                    own_line[index] = opened_at[-1] if opened_at else -1
+                else:
+                    after_code[index] = token.string
+    except (tokenize.TokenError, SyntaxError) as error:
+        raise MarkerError(
+            f"{cell.where(0)}: this code cell is not complete Python ({error.args[0]})"
+        ) from None
+    return own_line, after_code
+
+
+def _student_code(cell: _Cell, is_last: bool) -> list[str]:
+    """A code cell with each marked solution replaced by ``raise NotImplementedError``."""
+    comments, trailing_comments = _comments(cell)
+    for index, comment in trailing_comments.items():
+        if _CODE_START.fullmatch(comment) or _CODE_END.fullmatch(comment):
+            raise MarkerError(f"{cell.where(index)}: a marker must be on a line of its own")
+    kept: list[str] = []
+    open_marker: tuple[int, str, str] | None = None  # (line index, indent, task)
+    for index, line in enumerate(cell.lines):
+        text = line.strip()
+        start, end = _CODE_START.fullmatch(text), _CODE_END.fullmatch(text)
+        if not ((start or end) and index in comments):
+            if open_marker is None:
+                kept.append(line)
+            continue
+        if comments[index] >= 0:
+            raise MarkerError(
+                f"{cell.where(index)}: {text} is inside the bracket opened on line "
+                f"{cell.first_line + comments[index]}: put the whole statement between the "
+                "markers, so the stub can replace it"
+            )
+        if start:
+            if open_marker is not None:
+                raise MarkerError(
+                    f"{cell.where(index)}: SOLUTION inside the SOLUTION of line "
+                    f"{cell.first_line + open_marker[0]}"
+                )
+            task = start.group("task").strip(" :—-")
+            if not task:
+                raise MarkerError(
+                    f"{cell.where(index)}: say which task: `# SOLUTION Task 1: what to write`"
+                )
+            indent = line[: len(line) - len(line.lstrip())]
+            open_marker = (index, indent, task)
+            continue
+        if open_marker is None:
+            raise MarkerError(f"{cell.where(index)}: END SOLUTION without a SOLUTION")
+        _, indent, task = open_marker
+        kept.append(f"{indent}raise NotImplementedError({_python_string(task)})")
+        open_marker = None
+    if open_marker is not None:
+        where = "is never closed" if is_last else "is not closed before the next cell"
+        raise MarkerError(f"{cell.where(open_marker[0])}: # SOLUTION {where}")
+    return kept
+
+
+def _check_compiles(cell: _Cell, lines: list[str]) -> None:
+    """The student's version of a code cell must at least compile (magics allowed)."""
+    source = TransformerManager().transform_cell("\n".join(lines))
+    try:
+        compile(source, cell.name, "exec")
+    except SyntaxError as error:
+        raise MarkerError(
+            f"{cell.where(0)}: the student version of this cell does not compile "
+            f"({error.msg}, its line {error.lineno}): check that the markers enclose whole "
+            "statements at one indentation"
+        ) from None
+
+
 def student_source(
     solution_text: str,
     name: str = "<solution>",
@@ -95,101 +278,34 @@ def student_source(
 
     ``name`` is the solution's path, for error messages and to tell links to this
     exercise's own solution (kept) from links to other exercises (sent to their student
-    versions).
+    versions). Raises :class:`MarkerError` when markers are unbalanced or misplaced or the
+    student version of a cell would not compile.
     """
     own_name = Path(name).stem
-    output: list[str] = []
-    lines = solution_text.splitlines()
-    in_markdown = False
-    solution_cell = False
-    code_marker: tuple[int, str, str] | None = None  # (line number, indent, task)
-    markdown_marker: int | None = None
-    student_marker: int | None = None
+    notebook = jupytext.reads(solution_text, fmt="py:percent")
+    cells = _cells(notebook, solution_text, name)
 
-    def refuse_open_markers(problem: str) -> None:
-        """A marker must close inside its own cell, and every marker must close."""
-        for open_at, kind in (
-            (code_marker, "# SOLUTION"),
-            (markdown_marker, _MARKDOWN_START),
-            (student_marker, _STUDENT_START),
-        ):
-            if open_at:
-                start = open_at[0] if isinstance(open_at, tuple) else open_at
-                raise MarkerError(f"{name}:{start}: {kind} {problem}")
+    def rewrite_links(line: str) -> str:
+        return _LINK.sub(lambda m: _rewrite_link(m, source_dir, target_dir, own_name), line)
 
-    for number, line in enumerate(lines, start=1):
-        if line.startswith("# %%"):
-            refuse_open_markers("is not closed before the next cell")
-            in_markdown = line.startswith("# %% [markdown]")
-            solution_cell = _SOLUTION_CELL.search(line) is not None
-            if not solution_cell:
-                output.append(line)
-            continue
-        if solution_cell:
-            continue
-        if not in_markdown:
-            start = _CODE_START.match(line)
-            if start:
-                if code_marker:
-                    raise MarkerError(
-                        f"{name}:{number}: SOLUTION inside the SOLUTION of line {code_marker[0]}"
-                    )
-                task = start.group("task").strip(" :—-")
-                if not task:
-                    raise MarkerError(
-                        f"{name}:{number}: say which task: `# SOLUTION Task 1: what to write`"
-                    )
-                code_marker = (number, start.group("indent"), task)
+    student_cells = []
+    for number, (cell, located) in enumerate(zip(notebook.cells, cells, strict=True)):
+        is_last = number == len(cells) - 1
+        if cell.cell_type == "markdown":
+            lines = _student_markdown(located, is_last, rewrite_links)
+            if not lines:  # nothing left once the solution-only text is gone
                 continue
-            if _CODE_END.match(line):
-                if not code_marker:
-                    raise MarkerError(f"{name}:{number}: END SOLUTION without a SOLUTION")
-                _, indent, task = code_marker
-                output.append(f"{indent}raise NotImplementedError({_python_string(task)})")
-                code_marker = None
-                continue
-            if not code_marker:
-                output.append(line)
-            continue
-        text = line[2:] if line.startswith("# ") else line.lstrip("#")
-        if text.strip() == _MARKDOWN_START:
-            markdown_marker = number
-            continue
-        if text.strip() == _MARKDOWN_END:
-            if not markdown_marker:
-                raise MarkerError(f"{name}:{number}: {_MARKDOWN_END} without {_MARKDOWN_START}")
-            markdown_marker = None
-            continue
-        if text.strip() == _STUDENT_START:
-            student_marker = number
-            continue
-        if student_marker and text.strip() == _STUDENT_END:
-            student_marker = None
-            continue
-        if markdown_marker:
-            continue
-        output.append(_LINK.sub(lambda m: _rewrite_link(m, source_dir, target_dir, own_name), line))
-    refuse_open_markers("is never closed")
-    return "\n".join(_without_empty_markdown_cells(output)) + "\n"
-
-
-def _without_empty_markdown_cells(lines: list[str]) -> list[str]:
-    """Drop markdown cells left empty once their solution-only text is removed, and the
-    paragraph break (a bare ``#``) left dangling at the end of a shortened one."""
-    kept: list[str] = []
-    cell: list[str] = []
-    for line in [*lines, "# %%"]:  # the sentinel flushes the last cell
-        if line.startswith("# %%"):
-            if cell and cell[0].startswith("# %% [markdown]"):
-                text_end = max((i for i, t in enumerate(cell) if t.strip() not in ("", "#")))
-                if text_end == 0:  # nothing but the header is left
-                    cell = []
-                else:  # keep the blank lines that separate it from the next cell
-                    cell = cell[: text_end + 1] + [t for t in cell[text_end + 1 :] if not t]
-            kept.extend(cell)
-            cell = []
-        cell.append(line)
-    return kept
+        elif cell.cell_type == "code":
+            lines = _student_code(located, is_last)
+            if _SOLUTION_TAG in [tag.lower() for tag in cell.metadata.get("tags", [])]:
+                continue  # checked for balanced markers above, then left out whole
+            _check_compiles(located, lines)
+        else:
+            lines = located.lines
+        cell.source = "\n".join(lines)
+        student_cells.append(cell)
+    notebook.cells = student_cells
+    return jupytext.writes(notebook, fmt="py:percent")
 
 
 def expected_student_text(solution: Path) -> str:
@@ -218,18 +334,72 @@ def orphans() -> list[Path]:
     return [p for p in sorted(EXERCISES.glob("[0-9][0-9]-*.py")) if p.name not in names]
 
 
-def build(solution: Path) -> str:
-    target = student_path(solution)
-    text = expected_student_text(solution)
-    target.write_text(text)
-    report = notebooks.execute(target)
-    if target.read_text() != text:
-        raise RuntimeError(
-            f"{target.relative_to(ROOT)} changed when its notebook was built: run "
-            f"`tools/notebooks.py build {solution.relative_to(ROOT)}` first so the solution "
-            "is in jupytext's canonical form, then run this again."
-        )
-    return report
+def _staged_path(solution: Path) -> Path:
+    """Where a student version is built: beside its final place (links and the working
+    folder are the same), under a hidden name that no student opens."""
+    return EXERCISES / f".{solution.stem}.staged.py"
+
+
+def _discard(staged: Path) -> None:
+    for path in (staged, staged.with_suffix(".ipynb")):
+        path.unlink(missing_ok=True)
+
+
+def stage(solution: Path, text: str, execute=notebooks.execute) -> Path:
+    """Write ``text`` under a staging name and execute its notebook; return the staged .py.
+
+    Raises when the notebook fails, leaving nothing staged behind.
+    """
+    staged = _staged_path(solution)
+    try:
+        staged.write_text(text)
+        execute(staged)
+        if staged.read_text() != text:
+            raise RuntimeError(
+                f"the student version of {solution.name} changed when its notebook was built: "
+                f"run `tools/notebooks.py build {solution.relative_to(ROOT)}` first so the "
+                "solution is in jupytext's canonical form, then run this again."
+            )
+    except BaseException:  # Ctrl-C too: no half-built files are left in the folder
+        _discard(staged)
+        raise
+    return staged
+
+
+def build_all(chosen: list[Path], execute=notebooks.execute) -> int:
+    """Regenerate the student versions of ``chosen``, all or nothing; the number of failures.
+
+    Every student text is generated (markers checked, stubs compiled) before any notebook
+    runs, and every notebook runs before any file is replaced, so a failing build leaves
+    the existing student versions exactly as they were.
+    """
+    try:
+        texts = {solution: expected_student_text(solution) for solution in chosen}
+    except MarkerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    staged: dict[Path, Path] = {}
+    failures = 0
+    try:
+        for solution, text in texts.items():
+            try:
+                staged[solution] = stage(solution, text, execute)
+                print(f"{student_path(solution).relative_to(ROOT)}: built", flush=True)
+            except Exception as error:  # report every failing exercise, not just the first
+                failures += 1
+                print(f"{student_path(solution).relative_to(ROOT)}: FAILED\n{error}", flush=True)
+        if failures:
+            print(f"{failures} failed: no student version was changed", file=sys.stderr)
+            return failures
+        for solution, path in staged.items():
+            target = student_path(solution)
+            os.replace(path.with_suffix(".ipynb"), target.with_suffix(".ipynb"))
+            os.replace(path, target)
+        staged.clear()
+    finally:
+        for path in staged.values():
+            _discard(path)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -254,16 +424,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         print("\n".join(problems) or "all student versions are up to date")
         return 1 if problems else 0
-    failures = 0
-    for solution, reasons in stale.items():
-        if not reasons and not args.force:
-            print(f"{student_path(solution).relative_to(ROOT)}: up to date")
-            continue
-        try:
-            print(build(solution), flush=True)
-        except Exception as error:  # report every failing exercise, not just the first
-            failures += 1
-            print(f"{student_path(solution).relative_to(ROOT)}: FAILED\n{error}", flush=True)
+    to_build = [solution for solution, reasons in stale.items() if reasons or args.force]
+    for solution in stale.keys() - set(to_build):
+        print(f"{student_path(solution).relative_to(ROOT)}: up to date")
+    failures = build_all(to_build)
     for orphan in orphans():
         print(f"warning: {orphan.relative_to(ROOT)} has no solution; delete it (and its .ipynb)")
     return 1 if failures else 0

@@ -23,6 +23,7 @@ import math
 import os
 import pickle
 import random
+import re
 import tempfile
 from pathlib import Path
 
@@ -138,26 +139,100 @@ def save_checkpoint(
 
 
 # --------------------------------------------------------------------------- loading
+class CheckpointReadError(ValueError):
+    """A file cannot be read as a checkpoint; the message names the file, the problem and a fix."""
+
+
+# A checkpoint that cannot be read is damaged or foreign: the fix is never to load it with
+# fewer safety checks (weights_only=False would run whatever code a corrupt or hostile
+# pickle holds), but to get an intact copy.
+_GET_AN_INTACT_COPY = (
+    "If it is a copy or a download, copy or download it again; if you made it, save it "
+    "again with save_checkpoint (training resumes from the last good checkpoint)."
+)
+# "GLOBAL module.Name" in torch's refusal: the class the pickle wants to build.
+_REFUSED_GLOBAL = re.compile(r"Unsupported global: GLOBAL ([\w.]+)")
+# Every part save_checkpoint writes, and the type each part must have.
+_CHECKPOINT_PARTS = {
+    "epoch": int,
+    "model": dict,
+    "optimizer": (dict, type(None)),
+    "scheduler": (dict, type(None)),
+    "rng": dict,
+    "metrics": dict,
+}
+_RNG_PARTS = ("torch", "python", "numpy")
+
+
 def _read_checkpoint(path: Path, map_location) -> dict:
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder: give the path of the checkpoint file in it")
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint at {path}: check the path, or train and save first")
+    size = path.stat().st_size
+    if size == 0:
+        raise CheckpointReadError(
+            f"{path} is empty (0 bytes), not a checkpoint. {_GET_AN_INTACT_COPY}"
+        )
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        first_line = str(error).strip().splitlines()[0]
-        raise ValueError(
-            f"{path} holds more than tensors and plain values, so weights_only loading "
-            f"refused it ({first_line}). Only if you trust its author, load it with "
-            "torch.load(path, weights_only=False)."
+        refused = _REFUSED_GLOBAL.search(str(error))
+        if refused is None:  # the weights-only unpickler choked on damaged bytes
+            raise CheckpointReadError(_unreadable(path, size, error)) from None
+        raise CheckpointReadError(
+            f"{path} holds a {refused.group(1)} object, which is neither a tensor nor a plain "
+            "value, so weights_only loading refused it (a pickle can run code while it loads). "
+            "save_checkpoint never writes such objects. Only if you trust where the file came "
+            "from and know that class, allow exactly it: "
+            "`with torch.serialization.safe_globals([TheClass]): torch.load(path)`."
         ) from None
-    except (RuntimeError, EOFError) as error:
-        raise ValueError(f"{path} is not a readable PyTorch checkpoint ({error})") from None
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as error:  # damaged bytes fail in any of a dozen ways inside torch.load
+        raise CheckpointReadError(_unreadable(path, size, error)) from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(
+        raise CheckpointReadError(
             f"{path} was not written by save_checkpoint (no 'format': {CHECKPOINT_FORMAT} entry); "
             "for a bare state_dict use model.load_state_dict(torch.load(path, weights_only=True))"
         )
+    wrong = [
+        f"{part} ({'missing' if part not in state else type(state[part]).__name__})"
+        for part, kind in _CHECKPOINT_PARTS.items()
+        if part not in state or not isinstance(state[part], kind)
+    ]
+    if not wrong:
+        wrong += [
+            f"model[{key!r}] ({type(value).__name__}, not a tensor)"
+            for key, value in state["model"].items()
+            if not isinstance(value, torch.Tensor)
+        ]
+        wrong += [f"rng[{key!r}] (missing)" for key in _RNG_PARTS if key not in state["rng"]]
+    if wrong:
+        raise CheckpointReadError(
+            f"{path} looks like a save_checkpoint file but these parts are missing or of the "
+            f"wrong type: {', '.join(wrong)}. {_GET_AN_INTACT_COPY}"
+        )
     return state
+
+
+def _unreadable(path: Path, size: int, error: Exception) -> str:
+    text = str(error)
+    # torch's weights-only errors wrap the reason in advice to retry with weights_only=False,
+    # which is wrong for a damaged file: keep only the reason.
+    unpickler_reason = re.search(r"WeightsUnpickler error:\s*(.*)", text)
+    if unpickler_reason:
+        text = unpickler_reason.group(1)
+    reason = " ".join(text.split())
+    if not reason or "weights_only" in reason:
+        reason = "no further detail"
+    if len(reason) > 160:
+        reason = reason[:157] + "..."
+    return (
+        f"{path} is not a readable PyTorch checkpoint ({size} bytes; {type(error).__name__}: "
+        f"{reason}). It is damaged (for example cut off by an interrupted copy or download) "
+        f"or not a checkpoint at all. {_GET_AN_INTACT_COPY}"
+    )
 
 
 def check_state_dict_fits(

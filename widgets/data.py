@@ -1,4 +1,4 @@
-"""Data for the course: image datasets on disk and seeded toy data.
+"""Data for the course: image datasets on disk (toy data sets: ``widgets.toy_data``).
 
 One data root (``datasets/`` in the repository, or ``$NN_COURSE_DATA``) holds
 torchvision's layout, so ``torchvision.datasets.FashionMNIST(root)`` works on it too::
@@ -24,16 +24,20 @@ import gzip
 import hashlib
 import io
 import os
-import pickle
 import re
 import shutil
-import struct
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from widgets.dataset_files import (
+    check_idx_folder,
+    read_cifar_batch,
+    read_idx,
+)
 
 DATA_ROOT_ENV = "NN_COURSE_DATA"
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -112,61 +116,21 @@ def data_root() -> Path:
     return Path(os.environ.get(DATA_ROOT_ENV) or _REPO_DATA_ROOT).expanduser().resolve()
 
 
-def _how_to_fix(name: str) -> str:
+def _how_to_fix(name: str, root: Path) -> str:
+    """How to get ``name`` into ``root``, the folder that was actually searched."""
     extra = ""
     if name == "fashion-mnist":
         extra = (
             " Offline on Debian or Ubuntu, `sudo apt-get install dataset-fashion-mnist` "
             "provides it without a download."
         )
-    return (
-        f"To fix it, run `make data` (or `python -m widgets.data fetch {name}`) on a "
-        f"machine that is online; the files land in {data_root()} "
-        f"(set {DATA_ROOT_ENV} to use another folder).{extra}"
-    )
-
-
-# --------------------------------------------------------------------------- IDX files
-def check_idx_file(path: Path) -> int:
-    """Check an IDX file's header against its size and return the number of items.
-
-    Raises ValueError naming the file when it is truncated, padded or not IDX at all.
-    """
-    size = path.stat().st_size
-    with open(path, "rb") as handle:
-        header = handle.read(4)
-        if len(header) < 4 or header[0] != 0 or header[1] != 0 or header[2] != 0x08:
-            raise ValueError(f"{path} is not an IDX file of unsigned bytes (bad magic number)")
-        ndim = header[3]
-        dims_raw = handle.read(4 * ndim)
-    if len(dims_raw) < 4 * ndim:
-        raise ValueError(f"{path} is truncated inside its header")
-    dims = struct.unpack(f">{ndim}I", dims_raw)
-    expected = 4 + 4 * ndim + int(np.prod(dims, dtype=np.int64))
-    if size != expected:
-        raise ValueError(
-            f"{path} has {size} bytes but its header ({' x '.join(map(str, dims))}) "
-            f"promises {expected}: the file is truncated or corrupt"
-        )
-    return dims[0]
-
-
-def read_idx(path: Path) -> np.ndarray:
-    """Read a verified IDX file of unsigned bytes into a numpy array."""
-    check_idx_file(path)
-    data = path.read_bytes()
-    ndim = data[3]
-    dims = struct.unpack(f">{ndim}I", data[4 : 4 + 4 * ndim])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
-
-
-def _check_idx_folder(raw: Path) -> None:
-    """Check all four IDX files of a dataset folder: headers, sizes and matching counts."""
-    for split in ("train", "t10k"):
-        n_images = check_idx_file(raw / f"{split}-images-idx3-ubyte")
-        n_labels = check_idx_file(raw / f"{split}-labels-idx1-ubyte")
-        if n_images != n_labels:
-            raise ValueError(f"{raw}: {n_images} {split} images but {n_labels} labels")
+    if Path(root).resolve() == data_root():
+        command = f"`make data` (or `python -m widgets.data fetch {name}`)"
+        where = f"the files land in {root} (set {DATA_ROOT_ENV} to use another folder)"
+    else:  # a root= argument: `make data` would fill the default folder, not this one
+        command = f"`python -m widgets.data fetch {name} --root {root}`"
+        where = f"the files land in {root}, the folder given as root="
+    return f"To fix it, run {command} on a machine that is online; {where}.{extra}"
 
 
 def _sha256(path: Path) -> str:
@@ -228,7 +192,7 @@ def presence_problem(name: str, root: Path) -> str | None:
 
 def _check_present(name: str, root: Path) -> None:
     if name in _IDX_DATASETS:
-        _check_idx_folder(_IDX_DATASETS[name].raw_dir(root))
+        check_idx_folder(_IDX_DATASETS[name].raw_dir(root))
     elif name == "cifar10":
         folder = root / CIFAR_FOLDER
         for file in CIFAR_FILES:
@@ -255,7 +219,7 @@ def fetch(name: str, root: Path | None = None, *, download: bool = True) -> Path
         seed_fashion_mnist_from_debian(root)
         return root
     if not download:
-        raise DataUnavailable(f"{presence_problem(name, root)}. {_how_to_fix(name)}")
+        raise DataUnavailable(f"{presence_problem(name, root)}. {_how_to_fix(name, root)}")
     if name == "cifar10":
         _download_cifar10(root)
     else:
@@ -277,7 +241,7 @@ def seed_fashion_mnist_from_debian(root: Path, source: Path | None = None) -> No
                 raise DataUnavailable(
                     f"Could not unpack {archive} from Debian's dataset-fashion-mnist package "
                     f"({error}). Reinstall it with `sudo apt-get install --reinstall "
-                    f"dataset-fashion-mnist`. {_how_to_fix('fashion-mnist')}"
+                    f"dataset-fashion-mnist`. {_how_to_fix('fashion-mnist', root)}"
                 ) from None
             actual = _sha256(staged / file)
             if actual != expected:
@@ -286,7 +250,7 @@ def seed_fashion_mnist_from_debian(root: Path, source: Path | None = None) -> No
                     f"{actual[:12]}..., expected {expected[:12]}...). Reinstall the package "
                     f"with `sudo apt-get install --reinstall dataset-fashion-mnist`."
                 )
-        _check_idx_folder(staged)
+        check_idx_folder(staged)
         replace_dir(staged, raw)
 
 
@@ -296,7 +260,7 @@ def _torchvision_class(name: str):
     return {"mnist": tvd.MNIST, "fashion-mnist": tvd.FashionMNIST, "cifar10": tvd.CIFAR10}[name]
 
 
-def _run_torchvision_download(name: str, staging_root: Path) -> None:
+def _run_torchvision_download(name: str, staging_root: Path, root: Path) -> None:
     """torchvision's own download (checksummed), its chatter captured for our message."""
     chatter = io.StringIO()
     try:
@@ -307,7 +271,7 @@ def _run_torchvision_download(name: str, staging_root: Path) -> None:
         raise DataUnavailable(
             f"Downloading {_pretty(name)} failed: {reason}. This machine may be offline "
             f"or the server unreachable. Nothing was kept. "
-            f"{_how_to_fix(name)}"
+            f"{_how_to_fix(name, root)}"
         ) from None
 
 
@@ -323,14 +287,14 @@ def _first_reason(chatter: str, error: Exception) -> str:
 def _download_idx(name: str, root: Path) -> None:
     raw = _IDX_DATASETS[name].raw_dir(root)
     with staging_dir(raw) as staged_root:
-        _run_torchvision_download(name, staged_root)
+        _run_torchvision_download(name, staged_root, root)
         staged_raw = _IDX_DATASETS[name].raw_dir(staged_root)
         try:
-            _check_idx_folder(staged_raw)
+            check_idx_folder(staged_raw)
         except (OSError, ValueError) as error:
             raise DataUnavailable(
                 f"The downloaded {_pretty(name)} files are damaged ({error}). "
-                f"Nothing was kept. {_how_to_fix(name)}"
+                f"Nothing was kept. {_how_to_fix(name, root)}"
             ) from None
         for archive in staged_raw.glob("*.gz"):  # the IDX files are what torchvision reads
             archive.unlink()
@@ -340,7 +304,7 @@ def _download_idx(name: str, root: Path) -> None:
 def _download_cifar10(root: Path) -> None:
     final = root / CIFAR_FOLDER
     with staging_dir(final) as staged_root:
-        _run_torchvision_download("cifar10", staged_root)
+        _run_torchvision_download("cifar10", staged_root, root)
         replace_dir(staged_root / CIFAR_FOLDER, final)
 
 
@@ -388,7 +352,7 @@ def resolve_dataset(name: str, root: Path | None = None, *, fallback: bool = Tru
             "Fashion-MNIST instead: the same format, 28x28 grey images in 10 classes."
         )
         return resolve_dataset("fashion-mnist", root)
-    raise DataUnavailable(f"{problem}. {_how_to_fix(name)}")
+    raise DataUnavailable(f"{problem}. {_how_to_fix(name, root)}")
 
 
 def load_numpy(
@@ -421,15 +385,15 @@ def _load_cifar10(root: Path, split: str) -> tuple[np.ndarray, np.ndarray]:
     for file in files:
         path = root / CIFAR_FOLDER / file
         try:
-            with open(path, "rb") as handle:
-                batch = pickle.load(handle, encoding="latin1")
-        except (OSError, pickle.UnpicklingError, EOFError) as error:
+            batch_images, batch_labels = read_cifar_batch(path)
+        except (OSError, ValueError) as error:
             raise DataUnavailable(
-                f"{path} could not be read ({error}). {_how_to_fix('cifar10')}"
+                f"{error}. Delete the folder {root / CIFAR_FOLDER} and fetch CIFAR-10 again. "
+                f"{_how_to_fix('cifar10', root)}"
             ) from None
-        images.append(np.asarray(batch["data"], dtype=np.uint8).reshape(-1, 3, 32, 32))
-        labels.append(np.asarray(batch["labels"], dtype=np.int64))
-    return np.concatenate(images).transpose(0, 2, 3, 1), np.concatenate(labels)
+        images.append(batch_images)
+        labels.append(batch_labels)
+    return np.concatenate(images), np.concatenate(labels)
 
 
 def torch_dataset(
@@ -446,93 +410,6 @@ def torch_dataset(
     return _torchvision_class(name)(root=str(root), train=train, transform=transform)
 
 
-# --------------------------------------------------------------------------- toy data
-GATES = {
-    "AND": [0, 0, 0, 1],
-    "OR": [0, 1, 1, 1],
-    "NAND": [1, 1, 1, 0],
-    "XOR": [0, 1, 1, 0],
-}
-
-
-def make_gate(name: str) -> tuple[np.ndarray, np.ndarray]:
-    """The four corners of the unit square with a logic gate's labels (0/1)."""
-    key = name.upper()
-    if key not in GATES:
-        raise ValueError(f"unknown gate {name!r}; choose one of {', '.join(GATES)}")
-    X = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
-    return X, np.array(GATES[key], dtype=np.int64)
-
-
-def make_blobs(
-    n: int = 100,
-    *,
-    separation: float = 3.0,
-    spread: float = 0.8,
-    margin: float = 0.25,
-    seed: int = 0,
-):
-    """Two Gaussian blobs (labels 0/1) on either side of the line x1 + x2 = 0.
-
-    Points closer than ``margin`` to that line are drawn again, so the blobs are linearly
-    separable by construction: the perceptron convergence theorem needs exactly that.
-    """
-    rng = np.random.default_rng(seed)
-    half = n // 2
-    y = np.r_[np.zeros(half, np.int64), np.ones(n - half, np.int64)]
-    centers = np.array([[-separation / 2, -separation / 2], [separation / 2, separation / 2]])
-    side = np.where(y == 1, 1.0, -1.0)
-    X = centers[y] + spread * rng.standard_normal((n, 2))
-    for _ in range(1000):  # rejection sampling; a handful of rounds suffices in practice
-        too_close = side * X.sum(axis=1) / np.sqrt(2) < margin
-        if not too_close.any():
-            return X, y
-        X[too_close] = centers[y[too_close]] + spread * rng.standard_normal((too_close.sum(), 2))
-    raise ValueError("blobs overlap too much for the margin: raise separation or lower spread")
-
-
-def make_moons(n: int = 200, *, noise: float = 0.1, seed: int = 0):
-    """Two interleaving half circles (labels 0/1)."""
-    rng = np.random.default_rng(seed)
-    half = n // 2
-    angle_top = np.linspace(0, np.pi, half)
-    angle_bottom = np.linspace(0, np.pi, n - half)
-    top = np.c_[np.cos(angle_top), np.sin(angle_top)]
-    bottom = np.c_[1 - np.cos(angle_bottom), 0.5 - np.sin(angle_bottom)]
-    X = np.r_[top, bottom] + noise * rng.standard_normal((n, 2))
-    y = np.r_[np.zeros(half, np.int64), np.ones(n - half, np.int64)]
-    return X, y
-
-
-def make_circles(n: int = 200, *, noise: float = 0.05, factor: float = 0.5, seed: int = 0):
-    """A small circle (label 1) inside a large one (label 0)."""
-    rng = np.random.default_rng(seed)
-    half = n // 2
-    outer = np.linspace(0, 2 * np.pi, half, endpoint=False)
-    inner = np.linspace(0, 2 * np.pi, n - half, endpoint=False)
-    X = np.r_[np.c_[np.cos(outer), np.sin(outer)], factor * np.c_[np.cos(inner), np.sin(inner)]]
-    X = X + noise * rng.standard_normal((n, 2))
-    y = np.r_[np.zeros(half, np.int64), np.ones(n - half, np.int64)]
-    return X, y
-
-
-def make_spirals(n: int = 300, *, classes: int = 3, noise: float = 0.2, seed: int = 0):
-    """``classes`` interleaved spiral arms (labels 0..classes-1), the classic cs231n toy set."""
-    rng = np.random.default_rng(seed)
-    per_class = n // classes
-    X = np.zeros((per_class * classes, 2))
-    y = np.repeat(np.arange(classes, dtype=np.int64), per_class)
-    for k in range(classes):
-        radius = np.linspace(0.0, 1.0, per_class)
-        theta = np.linspace(k * 4.0, (k + 1) * 4.0, per_class) + noise * rng.standard_normal(
-            per_class
-        )
-        X[k * per_class : (k + 1) * per_class] = np.c_[
-            radius * np.sin(theta), radius * np.cos(theta)
-        ]
-    return X, y
-
-
 # --------------------------------------------------------------------------- command line
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -541,27 +418,30 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     fetch_cmd = commands.add_parser("fetch", help="make datasets available under the data root")
     fetch_cmd.add_argument("names", nargs="+", choices=[*DATASETS, "all"])
+    fetch_cmd.add_argument("--root", type=Path, help=f"the data folder (default: {data_root()})")
     fetch_cmd.add_argument(
         "--optional",
         action="store_true",
         help="report datasets that cannot be had, but exit 0 (for offline setups)",
     )
-    commands.add_parser("status", help="list which datasets are present")
+    status_cmd = commands.add_parser("status", help="list which datasets are present")
+    status_cmd.add_argument("--root", type=Path, help="the data folder (default: the data root)")
     args = parser.parse_args(argv)
+    root = args.root.expanduser().resolve() if args.root else data_root()
 
     if args.command == "status":
         for name in DATASETS:
-            state = "present" if is_present(name) else "missing"
+            state = "present" if is_present(name, root) else "missing"
             print(f"{_pretty(name):14s} {state}")
-        print(f"data root: {data_root()}")
+        print(f"data root: {root}")
         return 0
 
     names = list(DATASETS) if "all" in args.names else list(dict.fromkeys(args.names))
     failed = []
     for name in names:
         try:
-            fetch(name)
-            print(f"{_pretty(name)}: ready in {data_root()}")
+            fetch(name, root)
+            print(f"{_pretty(name)}: ready in {root}")
         except DataUnavailable as error:
             failed.append(name)
             print(f"{_pretty(name)}: not available.\n  {error}\n", file=sys.stderr)

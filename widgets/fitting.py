@@ -6,8 +6,10 @@ extension points:
 
 * ``monitor``: a :class:`~widgets.monitor.TrainingMonitor` logs every epoch's record,
   counts the epochs in its progress bar, stops early when it flags a divergence with
-  ``stop_on_divergence=True``, and turns an interrupt (Ctrl-C, the stop button) into
-  a clean stop: the history so far is returned and the model keeps its weights.
+  ``stop_on_divergence=True``, and shows where an interrupt stopped the run.
+* An interrupt (Ctrl-C, Jupyter's stop button) is a clean stop, with or without a
+  monitor: the records of the finished epochs are returned and the model keeps its
+  weights.
 * ``on_epoch_end(record)``: called after every epoch with its record (a plain dict);
   returning ``True`` stops training after that epoch (early stopping).
 """
@@ -42,9 +44,15 @@ def run_epochs(
         return on_epoch_end is not None and on_epoch_end(record) is True
 
     if monitor is None:
-        for epoch in range(1, epochs + 1):
-            if one_epoch(epoch):
-                break
+        try:
+            for epoch in range(1, epochs + 1):
+                if one_epoch(epoch):
+                    break
+        except KeyboardInterrupt:
+            print(
+                f"Training interrupted in epoch {len(history) + 1} of {epochs}: returning the "
+                f"{len(history)} finished epoch(s); the model keeps its current weights."
+            )
         return history
     with monitor:  # catches an interrupt, shows "stopped at epoch k" and the summary
         for epoch in monitor.range(1, epochs + 1):

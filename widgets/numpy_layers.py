@@ -368,6 +368,22 @@ class SoftmaxCrossEntropy:
     __call__ = forward
 
 
+def add_l1_gradient(params, grads, strength: float) -> None:
+    """L1 regularisation: the penalty ``strength * sum(|param|)`` added to the loss.
+
+    Its gradient, ``strength * sign(param)``, is added to each gradient in place; call this
+    between ``model.backward(...)`` and ``optimizer.step()``. It is what PyTorch computes for
+    ``loss + strength * sum(p.abs().sum() for p in model.parameters())`` (with sign(0) = 0).
+    Unlike L2's ``weight_decay``, which shrinks a weight in proportion to its size, L1 pulls
+    every weight towards zero by the same amount, so weights that matter little end up near
+    zero and the network becomes sparse.
+    """
+    if strength < 0:
+        raise ValueError(f"the L1 strength must be >= 0, got {strength!r}")
+    for param, grad in zip(params, grads, strict=True):
+        grad += np.sign(param) * grad.dtype.type(strength)
+
+
 # --------------------------------------------------------------------------- model
 class Sequential:
     """Layers applied one after the other; forward left to right, backward right to left.

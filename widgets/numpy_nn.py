@@ -32,6 +32,7 @@ Speed is part of the lesson, so the code follows four rules:
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -48,6 +49,7 @@ from widgets.numpy_layers import (
     Sigmoid,
     SoftmaxCrossEntropy,
     Tanh,
+    add_l1_gradient,
     init_weights,
     mlp,
 )
@@ -78,6 +80,7 @@ __all__ = [
     "Sigmoid",
     "SoftmaxCrossEntropy",
     "Tanh",
+    "add_l1_gradient",
     "evaluate",
     "fit",
     "gradient_check",
@@ -91,6 +94,22 @@ __all__ = [
 
 
 # --------------------------------------------------------------------------- optimizers
+def _hyperparameter(name: str, value, allowed: str, is_allowed: Callable[[float], bool]) -> float:
+    """``value`` as a float when it is a finite number for which ``is_allowed`` holds.
+
+    Anything else (NaN, infinities, negative rates, strings, None) raises ValueError naming
+    the argument and the allowed range, as ``torch.optim`` does: a NaN learning rate would
+    otherwise turn every weight into NaN at the first step, far from its cause.
+    """
+    try:
+        number = float(value) if not isinstance(value, (str, bytes)) else math.nan
+    except (TypeError, ValueError):
+        number = math.nan
+    if not (math.isfinite(number) and is_allowed(number)):
+        raise ValueError(f"{name} must be a finite number {allowed}, got {value!r}")
+    return number
+
+
 class Optimizer:
     """Updates ``params`` in place from ``grads`` (two lists of arrays in the same order).
 
@@ -110,15 +129,24 @@ class Optimizer:
                 raise ValueError(
                     f"parameter {index} has shape {param.shape} but its gradient {grad.shape}"
                 )
-        if lr <= 0:
-            raise ValueError(f"the learning rate must be positive, got {lr!r}")
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay!r}")
-        self.lr = float(lr)
-        self.weight_decay = float(weight_decay)
+        self.lr = lr
+        self.weight_decay = _hyperparameter(
+            "weight_decay", weight_decay, ">= 0", lambda value: value >= 0
+        )
         self.step_count = 0
         self._decayed_grads = (
             [np.empty_like(param) for param in self.params] if weight_decay else []
+        )
+
+    @property
+    def lr(self) -> float:
+        """The learning rate; setting it (a schedule does) checks it is positive and finite."""
+        return self._lr
+
+    @lr.setter
+    def lr(self, value) -> None:
+        self._lr = _hyperparameter(
+            "the learning rate lr", value, "> 0 (positive)", lambda rate: rate > 0
         )
 
     def step(self) -> None:
@@ -160,9 +188,10 @@ class Momentum(Optimizer):
         weight_decay: float = 0.0,
     ):
         super().__init__(params, grads, lr, weight_decay)
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
-        self.momentum, self.nesterov = float(momentum), bool(nesterov)
+        self.momentum = _hyperparameter("momentum", momentum, "in [0, 1)", lambda m: 0 <= m < 1)
+        if nesterov and self.momentum == 0:
+            raise ValueError("nesterov=True needs a momentum above 0 (as in torch.optim.SGD)")
+        self.nesterov = bool(nesterov)
         self.velocity = [np.zeros_like(param) for param in self.params]
 
     def _update(self, index, param, grad):
@@ -190,7 +219,8 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
     ):
         super().__init__(params, grads, lr, weight_decay)
-        self.alpha, self.eps = float(alpha), float(eps)
+        self.alpha = _hyperparameter("alpha", alpha, "in [0, 1]", lambda a: 0 <= a <= 1)
+        self.eps = _hyperparameter("eps", eps, ">= 0", lambda value: value >= 0)
         self.square_avg = [np.zeros_like(param) for param in self.params]
         self._scratch = [np.empty_like(param) for param in self.params]
 
@@ -227,10 +257,15 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
     ):
         super().__init__(params, grads, lr, weight_decay)
-        beta1, beta2 = betas
-        if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
-            raise ValueError(f"betas must lie in [0, 1), got {betas!r}")
-        self.beta1, self.beta2, self.eps = float(beta1), float(beta2), float(eps)
+        try:
+            beta1, beta2 = betas
+        except (TypeError, ValueError):
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}") from None
+        self.beta1, self.beta2 = (
+            _hyperparameter(f"betas[{i}]", beta, "in [0, 1)", lambda b: 0 <= b < 1)
+            for i, beta in enumerate((beta1, beta2))
+        )
+        self.eps = _hyperparameter("eps", eps, ">= 0", lambda value: value >= 0)
         self.mean = [np.zeros_like(param) for param in self.params]
         self.square_mean = [np.zeros_like(param) for param in self.params]
         self._scratch = [np.empty_like(param) for param in self.params]

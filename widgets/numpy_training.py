@@ -44,12 +44,12 @@ def iterate_minibatches(X, y, batch_size: int = 128, *, rng=None) -> Iterator[tu
         return
     order = rng.permutation(n)
     x_buffer = np.empty((min(batch_size, n), *X.shape[1:]), dtype=X.dtype)
-    y_buffer = np.empty(min(batch_size, n), dtype=y.dtype)
+    y_buffer = np.empty((min(batch_size, n), *y.shape[1:]), dtype=y.dtype)  # (n, 1) targets too
     for start in range(0, n, batch_size):
         indices = order[start : start + batch_size]
         size = len(indices)
         np.take(X, indices, axis=0, out=x_buffer[:size])
-        np.take(y, indices, out=y_buffer[:size])
+        np.take(y, indices, axis=0, out=y_buffer[:size])
         yield x_buffer[:size], y_buffer[:size]
 
 
@@ -120,7 +120,11 @@ def fit(
 
     def run_epoch(epoch: int) -> dict:
         if lr_schedule is not None:
-            optimizer.lr = float(lr_schedule(epoch - 1))
+            rate = lr_schedule(epoch - 1)
+            try:
+                optimizer.lr = float(rate)  # the optimizer refuses a rate that is not finite
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"lr_schedule({epoch - 1}) returned {rate!r}: {error}") from None
         started = time.perf_counter()
         loss, acc = train_epoch(model, loss_fn, optimizer, X, y, batch_size=batch_size, rng=rng)
         val_loss = val_acc = None

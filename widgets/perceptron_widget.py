@@ -12,10 +12,10 @@ from __future__ import annotations
 import html
 
 from widgets.activations import ACTIVATIONS
-from widgets.data import make_blobs, make_gate
 from widgets.display import canvas_png, widget_bundle
 from widgets.perceptron import Perceptron, StepRecord, check_data
 from widgets.perceptron_plot import PerceptronPlot
+from widgets.toy_data import make_blobs, make_gate
 
 
 def _fmt(value: float) -> str:

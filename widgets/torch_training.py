@@ -81,6 +81,11 @@ def load_tensors(
 
 
 def _as_tensors(images, labels, statistics, flatten):
+    if images.ndim not in (3, 4) or len(images) != len(labels):
+        raise ValueError(
+            f"expected N grey (N, H, W) or colour (N, H, W, C) images and N labels, got "
+            f"images of shape {images.shape} and labels of shape {labels.shape}"
+        )
     mean, std = statistics
     # In place: each full-size temporary is 188 MB for Fashion-MNIST (Binder has 2 GB).
     X = images.astype(np.float32)

@@ -11,7 +11,7 @@ import numpy as np
 from widgets import perceptron as reference
 from widgets.activations import step
 from widgets.checks import Checker, Hints, Mistake, compare
-from widgets.data import make_blobs, make_gate
+from widgets.toy_data import make_blobs, make_gate
 
 hint = Hints(
     {

@@ -11,7 +11,7 @@ import numpy as np
 
 from widgets import mlp_by_hand as reference
 from widgets.checks import Checker, Hints, Mistake
-from widgets.data import make_spirals
+from widgets.toy_data import make_spirals
 
 hint = Hints(
     {

@@ -11,7 +11,7 @@ import numpy as np
 
 from widgets import numpy_nn as reference
 from widgets.checks import Checker, Hints, Mistake
-from widgets.data import make_moons
+from widgets.toy_data import make_moons
 
 hint = Hints(
     {

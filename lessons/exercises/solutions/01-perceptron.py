@@ -142,7 +142,7 @@ check.xor(train_perceptron)
 # <!-- END SOLUTION -->
 
 # %% tags=["solution", "nbval-check-output"]
-from widgets.data import make_gate
+from widgets.toy_data import make_gate
 
 X_gate, y_and = make_gate("AND")
 weights_fast, bias_fast = train_perceptron(X_gate, y_and, learning_rate=1.0)

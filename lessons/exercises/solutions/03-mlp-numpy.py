@@ -37,8 +37,8 @@ import numpy as np
 
 from widgets.checks import ex03_mlp_numpy as check
 from widgets.claims import check_claim, course_seed
-from widgets.data import make_spirals
 from widgets.decision_regions import plot_decision_regions
+from widgets.toy_data import make_spirals
 
 # %% [markdown]
 # ## Task 1 · A layer's forward pass

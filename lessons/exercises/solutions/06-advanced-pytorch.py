@@ -179,11 +179,11 @@ from pathlib import Path
 
 from torch import nn
 
-from widgets.image_folder import pil_to_tensor
+from widgets.image_folder import TO_FLOAT_TENSOR
 
 with tempfile.TemporaryDirectory() as folder:
     root = check.write_tiny_image_folder(Path(folder) / "images")
-    dataset = ImageDataset(root, transform=lambda image: pil_to_tensor(image.resize((6, 8))))
+    dataset = ImageDataset(root, transform=lambda image: TO_FLOAT_TENSOR(image.resize((6, 8))))
     loader = DataLoader(dataset, batch_size=4, shuffle=True,
                         generator=torch.Generator().manual_seed(0))
     model = nn.Sequential(nn.Flatten(), nn.Linear(48, 3))
