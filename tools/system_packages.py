@@ -1,6 +1,6 @@
 """Install the Debian packages the course needs, when we can: root on Debian/Ubuntu.
 
-binder/apt.txt lists what every setup needs (Fashion-MNIST offline); tools/apt-test.txt
+tools/apt.txt lists what every setup needs (Fashion-MNIST offline); tools/apt-test.txt
 adds what the browser tests need (Chromium). Elsewhere this prints what to install and
 carries on: the course still works, with downloads instead of Debian's data package.
 """
@@ -20,7 +20,7 @@ def wanted_packages() -> list[str]:
     # Debian's own python3 can only create virtual environments with python3-venv.
     if importlib.util.find_spec("ensurepip") is None:
         names.append("python3-venv")
-    for listing in (ROOT / "binder" / "apt.txt", ROOT / "tools" / "apt-test.txt"):
+    for listing in (ROOT / "tools" / "apt.txt", ROOT / "tools" / "apt-test.txt"):
         for line in listing.read_text().splitlines():
             line = line.split("#", 1)[0].strip()
             if line:

@@ -312,6 +312,23 @@ def _pretty(name: str) -> str:
     return {"mnist": "MNIST", "fashion-mnist": "Fashion-MNIST", "cifar10": "CIFAR-10"}[name]
 
 
+# --------------------------------------------------------------------------- first use
+OFFLINE_ENV = "NN_COURSE_OFFLINE"
+
+
+def fetch_on_first_use(name: str, root: Path) -> None:
+    """Fetch a dataset the first time a lesson needs it, so no separate data step is needed
+    (conda, Binder, a fresh clone). Raises :class:`DataUnavailable` when it cannot be had;
+    with ``$NN_COURSE_OFFLINE`` set (a classroom without internet, the test suite) it
+    attempts no download at all.
+    """
+    if os.environ.get(OFFLINE_ENV):
+        raise DataUnavailable(f"{_pretty(name)} is not downloaded: ${OFFLINE_ENV} is set")
+    if not (name == "fashion-mnist" and DEBIAN_FASHION_MNIST.is_dir()):
+        print(f"{_pretty(name)} is not in {root} yet: downloading it once.", flush=True)
+    fetch(name, root)
+
+
 # --------------------------------------------------------------------------- loading
 def resolve_dataset(name: str, root: Path | None = None, *, fallback: bool = True) -> str:
     """The dataset that will actually be used for ``name``.
@@ -322,6 +339,9 @@ def resolve_dataset(name: str, root: Path | None = None, *, fallback: bool = Tru
     root = Path(root) if root else data_root()
     problem = presence_problem(name, root)
     if problem is None:
+        return name
+    with contextlib.suppress(DataUnavailable):  # when it cannot be had: explained below
+        fetch_on_first_use(name, root)
         return name
     if name == "fashion-mnist":
         fetch(name, root, download=False)  # re-seeds from Debian's package, or explains

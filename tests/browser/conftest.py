@@ -1,4 +1,7 @@
-"""Browser-test fixtures: a real JupyterLab server driven by Debian's Chromium via Playwright.
+"""Browser-test fixtures: a real JupyterLab server driven by Chromium via Playwright.
+
+Chromium is Debian's (/usr/bin/chromium) when installed, else Playwright's own, which
+`python tools/course.py test` installs on systems without Debian's (macOS, Windows).
 
 The server runs on 127.0.0.1 over a *copy* of lessons/ (running cells there can never
 touch the committed notebooks), with a fresh workspace, news and update checks off,
@@ -26,7 +29,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("NN_COURSE_CHROMIUM", "/usr/bin/chromium"))
+DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
+# None: Playwright's own Chromium (never installed where Debian's package is available).
+CHROMIUM = (
+    Path(os.environ["NN_COURSE_CHROMIUM"])
+    if os.environ.get("NN_COURSE_CHROMIUM")
+    else (DEBIAN_CHROMIUM if DEBIAN_CHROMIUM.exists() else None)
+)
 SERVER_START_TIMEOUT_S = 90
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"  # of failing tests; git ignores it
 # Chromium's background services try to reach the internet, which this machine refuses.
@@ -48,16 +57,19 @@ def _free_port() -> int:
 
 
 class LabServer:
-    def __init__(self, workdir: Path):
+    """JupyterLab over a copy of lessons/, or over ``root`` when given (served as it is)."""
+
+    def __init__(self, workdir: Path, root: Path | None = None):
         self.token = secrets.token_hex(16)
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.root = workdir / "root"
-        shutil.copytree(
-            ROOT / "lessons",
-            self.root / "lessons",
-            ignore=shutil.ignore_patterns(".ipynb_checkpoints"),
-        )
+        self.root = root or workdir / "root"
+        if root is None:
+            shutil.copytree(
+                ROOT / "lessons",
+                self.root / "lessons",
+                ignore=shutil.ignore_patterns(".ipynb_checkpoints"),
+            )
         settings = workdir / "user-settings"
         # Per-plugin user settings: news/update toasts off (they cover the page) and no
         # autosave (the copy is throwaway, but a save dialog would steal focus).
@@ -182,24 +194,44 @@ class Lab:
 
 @pytest.fixture(scope="session")
 def lab_server(tmp_path_factory):
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: browser tests need Debian's chromium package "
-            "(`apt-get install chromium`; `make test` installs it when run as root)."
-        )
     server = LabServer(tmp_path_factory.mktemp("jupyterlab"))
     yield server
     server.stop()
 
 
+@pytest.fixture
+def serve_lab(tmp_path):
+    """Start a JupyterLab server over a folder of the test's choosing: ``serve_lab(root)``."""
+    servers = []
+
+    def start(root: Path) -> LabServer:
+        servers.append(LabServer(tmp_path / f"jupyterlab-{len(servers)}", root=root))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
 @pytest.fixture(scope="session")
 def chromium_browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import Error, sync_playwright
 
+    if CHROMIUM is not None and not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} (from $NN_COURSE_CHROMIUM) does not exist")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
+        try:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM) if CHROMIUM else None,
+                headless=True,
+                args=CHROMIUM_ARGS,
+            )
+        except Error as error:
+            pytest.fail(
+                "No Chromium for the browser tests. On Debian/Ubuntu: `apt-get install "
+                "chromium` (`make test` does it when run as root); elsewhere `python "
+                f"tools/course.py test` installs Playwright's own. ({str(error)[:300]})"
+            )
         yield browser
         browser.close()
 
