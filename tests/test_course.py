@@ -63,9 +63,8 @@ def test_test_runs_lint_units_nbval_then_browser_tests(recorded, monkeypatch):
     commands.clear()
     course.main(["test"])
     python = str(course.python_of(prefix))
-    assert commands == [
+    assert commands == [  # only the required data: the tests reach no host but 127.0.0.1
         [python, "-m", "widgets.data", "fetch", "fashion-mnist"],
-        [python, "-m", "widgets.data", "fetch", "mnist", "cifar10", "--optional"],
         [python, "-m", "ruff", "check", "."],
         [python, "-m", "pytest", "-m", "not browser", "tests"],
         [python, "-m", "pytest", *course.NBVAL_ARGS, "lessons"],
@@ -93,3 +92,15 @@ def test_a_failing_step_stops_with_its_exit_status(recorded, monkeypatch):
 
     monkeypatch.setitem(course.COMMANDS, "lint", (False, failing_lint, "ruff"))
     assert course.main(["lint"]) == 3
+
+
+def test_data_fetches_the_optional_datasets_but_test_does_not(recorded):
+    commands, prefix = recorded
+    course.main(["setup"])
+    commands.clear()
+    course.main(["data"])
+    python = str(course.python_of(prefix))
+    assert commands == [
+        [python, "-m", "widgets.data", "fetch", "fashion-mnist"],
+        [python, "-m", "widgets.data", "fetch", "mnist", "cifar10", "--optional"],
+    ]

@@ -94,6 +94,7 @@ def run_once(source: Path, seed: int, path_name: str) -> tuple[list[dict], list[
             # every claim is logged even when one before it fails; the bounds are
             # compared with the measurements below, not by the notebook
             "NN_COURSE_CLAIMS_RECORD_ONLY": "1",
+            "NN_COURSE_OFFLINE": "1",  # measure what the tests run: no downloads
         }
         env.pop("MPLBACKEND", None)  # the inline backend, as in the notebooks' own runs
         result = subprocess.run(

@@ -83,8 +83,10 @@ def give_stable_ids(notebook) -> None:
 
 
 def kernel_environment() -> dict[str, str]:
-    """This process's environment without MPLBACKEND, which breaks inline figures."""
-    return {name: value for name, value in os.environ.items() if name != "MPLBACKEND"}
+    """This process's environment without MPLBACKEND, which breaks inline figures, and with
+    downloads off: stored outputs must not depend on whether this machine was online."""
+    environment = {name: value for name, value in os.environ.items() if name != "MPLBACKEND"}
+    return {**environment, "NN_COURSE_OFFLINE": "1"}
 
 
 def execute(source: Path) -> str:
