@@ -360,3 +360,119 @@ def test_the_generator_hides_every_solution_or_names_the_line(cells):
         header, _, source = cell.partition("\n")
         if "[markdown]" not in header:
             compile(source, "student", "exec")
+
+
+# --------------------------------------------------------------------------- widget models
+# The models behind the widgets (issue 17's other half): whatever number a student types or
+# a run produces, a model gives a correct result or a ValueError/TypeError that names the
+# argument, and never crashes later with something else.
+from widgets.autodiff import Value  # noqa: E402
+from widgets.backprop_tape import BackpropTape  # noqa: E402
+from widgets.perceptron import Perceptron  # noqa: E402
+from widgets.toy_data import make_gate  # noqa: E402
+from widgets.training_history import TrainingHistory  # noqa: E402
+
+any_float = st.floats(allow_nan=True, allow_infinity=True)
+moderate = st.floats(min_value=-50, max_value=50, allow_nan=False)
+
+
+@bounded(150)
+@given(
+    w1=any_float,
+    w2=any_float,
+    bias=any_float,
+    learning_rate=any_float,
+    max_epochs=st.one_of(any_float, st.integers(-3, 50)),
+)
+def test_a_perceptron_accepts_good_numbers_and_names_bad_ones(
+    w1, w2, bias, learning_rate, max_epochs
+):
+    try:
+        model = Perceptron(
+            *make_gate("AND"),
+            weights=(w1, w2),
+            bias=bias,
+            learning_rate=learning_rate,
+            max_epochs=max_epochs,
+        )
+    except ValueError as error:
+        assert re.search(r"weights|w1|w2|b\b|bias|learning_rate|max_epochs", str(error))
+        return
+    status = model.train()
+    assert status.state in {"converged", "cycling", "epoch cap"}
+    assert all(math.isfinite(p) for p in model.parameters())
+    if status.state == "converged":
+        assert model.errors() == 0
+
+
+@bounded(200)
+@given(a=moderate, b=moderate, c=moderate.filter(lambda v: abs(v) > 1e-3))
+def test_autodiff_matches_pytorch_on_a_mixed_expression(a, b, c):
+    va, vb, vc = Value(a), Value(b), Value(c)
+    out = ((va * vb + vc).tanh() * va - vb / vc + (va - vb).relu() + vc.sigmoid()) ** 2
+    out.backward()
+    ta, tb, tc = (torch.tensor(v, dtype=torch.float64, requires_grad=True) for v in (a, b, c))
+    ref = ((ta * tb + tc).tanh() * ta - tb / tc + torch.relu(ta - tb) + tc.sigmoid()) ** 2
+    ref.backward()
+    assert out.data == pytest.approx(ref.item(), rel=1e-9, abs=1e-12)
+    for value, tensor in ((va, ta), (vb, tb), (vc, tc)):
+        assert value.grad == pytest.approx(tensor.grad.item(), rel=1e-7, abs=1e-9)
+
+
+@bounded(150)
+@given(x=any_float, exponent=st.sampled_from([0.5, -1.0, 2.0, 1.5, -0.5]))
+def test_autodiff_domain_errors_are_clear(x, exponent):
+    try:
+        y = Value(x) ** exponent
+    except ValueError as error:
+        assert "x **" in str(error)
+        assert (x < 0 and not float(exponent).is_integer()) or (x == 0 and exponent < 0)
+        return
+    expected = (torch.tensor(x, dtype=torch.float64) ** exponent).item()  # overflow: inf
+    assert y.data == pytest.approx(expected, rel=1e-12) or (
+        math.isnan(y.data) and math.isnan(expected)
+    )
+    try:
+        Value(x).log()
+    except ValueError as error:
+        assert "log needs a positive input" in str(error) and not x > 0
+
+
+@bounded(100)
+@given(a=any_float, b=any_float, c=any_float)
+def test_the_tape_is_total_on_lesson_3s_graph(a, b, c):
+    va, vb, vc = Value(a, "a", parameter=True), Value(b, "b"), Value(c, "c")
+    out = (va * vb + vc) * va
+    tape = BackpropTape(out, learning_rate=0.1)  # must not raise, whatever the numbers
+    tape.run_backward()
+    out.backward()
+    for node in (va, vb, vc):
+        grad = tape.grad_of(node)
+        assert grad == node.grad or (math.isnan(grad) and math.isnan(node.grad))
+    for i in range(len(tape.nodes)):
+        error = tape.relative_error(i)
+        assert error is None or error >= 0 or math.isnan(error)
+
+
+@bounded(150)
+@given(
+    rows=st.lists(
+        st.dictionaries(st.sampled_from(["loss", "val_loss", "acc", "lr"]), any_float, min_size=1),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_a_history_records_any_numbers_and_flags_the_ones_that_are_not_finite(rows):
+    history = TrainingHistory()
+    for epoch, row in enumerate(rows, start=1):
+        history.log(epoch=epoch, **row)
+    assert len(history) == len(rows)
+    for name in {name for row in rows for name in row}:
+        xs, ys = history.series(name)
+        logged = [row[name] for row in rows if name in row]
+        assert len(xs) == len(ys) == len(logged)
+        if any(not math.isfinite(v) for v in logged):
+            assert any(flag.name == name for flag in history.flags)
+    summary = history.summary()
+    assert summary["rows"] == len(rows)
+    assert history.summary_text()

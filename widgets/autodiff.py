@@ -103,7 +103,7 @@ class Value:
                 raise ValueError(f"x ** {k:g} is undefined at x = 0 (a division by zero)")
             if a == 0 and 0 < k < 1:
                 return 0.0, (math.inf,)  # a root is infinitely steep at 0 (PyTorch agrees)
-            return a**k, (k * a ** (k - 1) if k != 0 else 0.0,)
+            return _float_power(a, k), (k * _float_power(a, k - 1) if k != 0 else 0.0,)
 
         return Value._result(power, "**", self, constant=k)
 
@@ -130,7 +130,10 @@ class Value:
 
     def exp(self) -> Value:
         def exp(a):
-            e = math.exp(a)
+            try:
+                e = math.exp(a)
+            except OverflowError:  # beyond a ≈ 709.78: inf, as PyTorch gives
+                e = math.inf
             return e, (e,)
 
         return Value._result(exp, "exp", self)
@@ -202,6 +205,15 @@ class Value:
     def __repr__(self) -> str:
         name = f"{self.label}, " if self.label else ""
         return f"Value({name}data={self.data:.4g}, grad={self.grad:.4g})"
+
+
+def _float_power(a: float, k: float) -> float:
+    """``a ** k`` as PyTorch computes it: ±inf when the result overflows, not an error."""
+    try:
+        return a**k
+    except OverflowError:
+        negative = a < 0 and float(k).is_integer() and int(k) % 2 == 1
+        return -math.inf if negative else math.inf
 
 
 def as_value(number) -> Value:
