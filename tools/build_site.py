@@ -21,7 +21,8 @@ the site is built without Binder links, and the build says so.
 
 MkDocs with mkdocs-jupyter turns the staged copies into HTML (``build/site-docs`` ->
 ``site/``); afterwards every internal link and anchor of the built site is checked, and
-a broken one fails the build. Everything the pages need is local, except MathJax.
+a broken one fails the build. Everything the pages need is in the site, MathJax included:
+it works offline, opened from disk or from any static host.
 """
 
 from __future__ import annotations
@@ -49,10 +50,10 @@ STAGING = ROOT / "build" / "site-docs"
 CACHE = ROOT / "build" / "mkdocs-jupyter-cache"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 BINDER_CLASS = "binder-link"
-# nbconvert's own default; the only thing the pages fetch from outside the site
-MATHJAX = (
-    "https://cdnjs.cloudflare.com/ajax/libs/mathjax/2.7.7/latest.js?config=TeX-AMS_CHTML-full,Safe"
-)
+# MathJax 2.7 from the jupyter-server-mathjax package, copied into the site by
+# tools/site_hooks.py (so math is typeset offline too); relative to the site's root, the
+# hook prefixes each page's way back to it.
+MATHJAX = "assets/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 LINK = re.compile(
     r"(?P<bang>!?)\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+)(?P<title>\s+\"[^\"]*\")?\)"
 )
@@ -254,7 +255,7 @@ def mkdocs_config(staging: Path, out: Path, nav: list, repo: str | None, root: P
                     "execute": False,
                     "include_source": True,
                     "include": ["*.ipynb"],
-                    # unset, the page loads MathJax from src="" (mkdocs-jupyter issue #212)
+                    # unset, a page loads MathJax from src="" (mkdocs-jupyter issue #212)
                     "custom_mathjax_url": MATHJAX,
                     # pages whose staged notebook is unchanged are not converted again
                     "cache_dir": str(CACHE),

@@ -52,11 +52,13 @@ def site_url(tmp_path_factory):
 
 @pytest.fixture
 def page(chromium_browser, site_url):
-    """A page that reaches only the local server; ``page.outside`` lists what it tried."""
+    """A page that reaches only the local server; ``page.outside`` lists what it tried,
+    ``page.missing`` what the site did not have (HTTP errors)."""
     context = chromium_browser.new_context(viewport={"width": 1300, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    page.outside = []
+    page.outside, page.missing = [], []
+    page.on("response", lambda r: r.status >= 400 and page.missing.append(r.url))
 
     def route(request_route):
         url = request_route.request.url
@@ -121,10 +123,13 @@ def test_a_lesson_page_shows_its_figures_and_its_widgets_pictures(page, site_url
     assert binder.get_attribute("href") == build_site.share_links.binder_url(
         REPO, f"{LESSON}.ipynb"
     )
-    # everything comes from the site itself but MathJax (typesetting) and, with a GitHub
-    # remote, the theme's star count of the repository
-    outside = {urlsplit(url).hostname for url in page.outside}
-    assert outside <= {"cdnjs.cloudflare.com", "api.github.com"}, page.outside
+    # math typeset by the site's own MathJax: no TeX source left in the prose
+    page.wait_for_function("document.querySelectorAll('.MathJax').length > 10")
+    assert "\\hat" not in page.locator(".jp-RenderedMarkdown").first.inner_text()
+    # everything comes from the site itself but, with a GitHub remote, the theme's star
+    # count of the repository; and the site has every file its pages ask for
+    assert {urlsplit(url).hostname for url in page.outside} <= {"api.github.com"}, page.outside
+    assert page.missing == []
 
 
 def test_the_course_map_leads_to_the_lesson_and_on_to_its_exercise(page, site_url):
