@@ -64,6 +64,16 @@ def hrefs(page: Path) -> list[str]:
     return [html.unescape(h) for h in re.findall(r'href="([^"]*)"', page.read_text())]
 
 
+def anchors_of_class(page: str, name: str) -> list[str]:
+    """The href of every <a> of class ``name`` (whatever the attributes' order)."""
+    tags = re.findall(r"<a\s[^>]*>", page)
+    return [
+        html.unescape(re.search(r'href="([^"]*)"', tag)[1])
+        for tag in tags
+        if re.search(rf'class="{name}"', tag)
+    ]
+
+
 def stored_pngs(notebook: Path, *, widgets_only: bool) -> list[str]:
     cells = json.loads(notebook.read_text())["cells"]
     outputs = [o.get("data", {}) for c in cells for o in c.get("outputs", [])]
@@ -138,16 +148,17 @@ def test_widgets_show_their_stored_picture_and_no_live_view(site):
         assert WIDGET_VIEW not in page.read_text(), f"{page.name}: a widget view needs a kernel"
 
 
-def test_every_notebook_page_launches_itself_on_binder(site):
+def test_every_notebook_page_launches_itself_on_binder_and_offers_its_download(site):
     pages = [p for p in page_names(site) if p.startswith("lessons/")]
     assert len(pages) >= 13
     for name in pages:
         text = (site / name).read_text()
-        links = re.findall(rf'class="{build_site.BINDER_CLASS}" href="([^"]+)"', text)
+        links = anchors_of_class(text, build_site.BINDER_CLASS)
         notebook = name.replace(".html", ".ipynb")
-        assert [html.unescape(link) for link in links] == [
-            share_links.binder_url(REPO, notebook)
-        ], name
+        assert links == [share_links.binder_url(REPO, notebook)], name
+        # and the notebook itself, to download (the link check sees that it is there)
+        downloads = anchors_of_class(text, build_site.DOWNLOAD_CLASS)
+        assert downloads == [Path(notebook).name], name
 
 
 def test_instructor_notes_are_a_section_whose_links_lead_to_the_pages(site):
@@ -166,6 +177,10 @@ def test_without_instructor_notes_or_a_remote_the_site_leaves_both_out(tmp_path)
     staged = list((tmp_path / "staging").rglob("*.*"))
     assert len(staged) >= 14
     assert not any("mybinder" in path.read_text() for path in staged)
+    lesson = json.loads((tmp_path / "staging" / "lessons" / "01-perceptron.ipynb").read_text())
+    assert (
+        'href="01-perceptron.ipynb" download>Download this notebook' in lesson["cells"][0]["source"]
+    )
     staged_exercise = tmp_path / "staging" / "lessons" / "exercises" / "01-perceptron.ipynb"
     cells = json.loads(staged_exercise.read_text())["cells"]
     prose = " ".join(c["source"] for c in cells if c["cell_type"] == "markdown")

@@ -16,8 +16,9 @@ that is not a page, point to the file in the repository when the remote is on Gi
 or GitLab, and become plain text otherwise.
 
 Each notebook page links to Binder, derived from this clone's ``origin`` remote (or
-``--repo``) by tools/share_links.py. Without a remote there is nowhere to launch from:
-the site is built without Binder links, and the build says so.
+``--repo``) by tools/share_links.py, and to the notebook itself for download. Without a
+remote there is nowhere to launch from: the pages offer the download alone, and the
+build says so.
 
 MkDocs with mkdocs-jupyter turns the staged copies into HTML (``build/site-docs`` ->
 ``site/``); afterwards every internal link and anchor of the built site is checked, and
@@ -50,6 +51,7 @@ STAGING = ROOT / "build" / "site-docs"
 CACHE = ROOT / "build" / "mkdocs-jupyter-cache"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 BINDER_CLASS = "binder-link"
+DOWNLOAD_CLASS = "download-link"
 # MathJax 2.7 from the jupyter-server-mathjax package, copied into the site by
 # tools/site_hooks.py (so math is typeset offline too); relative to the site's root, the
 # hook prefixes each page's way back to it.
@@ -145,15 +147,26 @@ def repository_links(repo: str | None):
 
 
 # --------------------------------------------------------------------------- staging
-def binder_paragraph(url: str) -> str:
-    return (
-        f'<p><a class="{BINDER_CLASS}" href="{escape(url)}">'
-        "Launch this notebook on Binder</a> to run it (no installation).</p>"
+def launch_paragraph(binder_url: str | None, notebook: str | None = None) -> str:
+    """Where to run a notebook: Binder (when the course has a public remote) and the
+    notebook itself to download (the copy MkDocs puts next to its page)."""
+    binder = (
+        f'<a class="{BINDER_CLASS}" href="{escape(binder_url)}">Launch this notebook on '
+        "Binder</a> to run it (no installation)"
+        if binder_url
+        else ""
     )
+    if notebook is None:
+        return f"<p>{binder}.</p>"
+    download = f'<a class="{DOWNLOAD_CLASS}" href="{escape(notebook)}" download>'
+    if binder:
+        return f"<p>{binder}, or {download}download it</a>.</p>"
+    return f"<p>{download}Download this notebook</a> to run it in JupyterLab.</p>"
 
 
 def stage_notebook(path: str, published: set[str], binder_url, file_url, root: Path) -> dict:
-    """The notebook as the site shows it: live widget views out, links fixed, Binder in."""
+    """The notebook as the site shows it: live widget views out, links fixed, where to
+    run it under the title."""
     notebook = json.loads((root / path).read_text(encoding="utf-8"))
     notebook["metadata"].pop("widgets", None)  # saved widget state would need a CDN
     for cell in notebook["cells"]:
@@ -162,24 +175,26 @@ def stage_notebook(path: str, published: set[str], binder_url, file_url, root: P
             cell["source"] = rewrite_links(text, path, published, file_url, root, html=True)
         for output in cell.get("outputs", []):
             output.get("data", {}).pop(WIDGET_VIEW, None)
-    url = binder_url(path)
-    if url:
-        first = next(c for c in notebook["cells"] if c["cell_type"] == "markdown")
-        lines = "".join(first["source"]).split("\n")
-        title = next((i for i, line in enumerate(lines) if line.startswith("# ")), -1)
-        lines[title + 1 : title + 1] = ["", binder_paragraph(url), ""]
-        first["source"] = "\n".join(lines)
+    first = next(c for c in notebook["cells"] if c["cell_type"] == "markdown")
+    lines = "".join(first["source"]).split("\n")
+    title = next((i for i, line in enumerate(lines) if line.startswith("# ")), -1)
+    paragraph = launch_paragraph(binder_url(path), posixpath.basename(path))
+    lines[title + 1 : title + 1] = ["", paragraph, ""]
+    first["source"] = "\n".join(lines)
     return notebook
+
+
+def markdown_of(path: Path) -> str:
+    """A page's prose: a notebook's markdown cells, or the Markdown file."""
+    if path.suffix != ".ipynb":
+        return path.read_text(encoding="utf-8")
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
 
 
 def title_of(path: Path) -> str:
     """A page's first level-1 heading (the nav's label)."""
-    if path.suffix == ".ipynb":
-        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
-        text = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
-    else:
-        text = path.read_text(encoding="utf-8")
-    heading = re.search(r"^# (.+)$", text, re.MULTILINE)
+    heading = re.search(r"^# (.+)$", markdown_of(path), re.MULTILINE)
     return heading[1].strip() if heading else path.stem
 
 
@@ -194,7 +209,7 @@ def home_page(published: set[str], binder_url, file_url, repo: str | None, root:
     parts = [f"# {title[1]}", intro[1]]
     setup_check = binder_url(share_links.DEFAULT_LESSON)
     if setup_check:
-        parts.append(binder_paragraph(setup_check))
+        parts.append(launch_paragraph(setup_check))
     where = f"[the repository]({repo})" if repo else "the repository"
     parts.append(
         f"Every page shows a lesson as it ran; to run it yourself, clone {where} and type "
@@ -217,8 +232,14 @@ def stage(staging: Path, repo: str | None, root: Path = ROOT) -> dict:
         target = staging / staged_name(path)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
+        for image in image_targets(markdown_of(root / path), path):  # pictures come along
+            (staging / image).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(root / image, staging / image)
 
-    write("README.md", home_page(published, binder_url, file_url, repo, root))
+    (staging / "index.md").parent.mkdir(parents=True)
+    (staging / "index.md").write_text(
+        home_page(published, binder_url, file_url, repo, root), encoding="utf-8"
+    )
     nav: list = [{"Course map": "index.md"}]
     for section, pages in sections.items():
         for page in pages:
@@ -227,9 +248,6 @@ def stage(staging: Path, repo: str | None, root: Path = ROOT) -> dict:
         nav.append({section: [{title_of(root / p): p} for p in pages]})
     for page in instructors:
         text = (root / page).read_text(encoding="utf-8")
-        for image in image_targets(text, page):
-            (staging / image).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(root / image, staging / image)
         write(page, rewrite_links(text, page, published, file_url, root))
     if instructors:
         nav.append({"Instructors": [{title_of(root / p): p} for p in instructors]})
