@@ -37,6 +37,7 @@ import subprocess
 import sys
 from html import escape
 from html.parser import HTMLParser
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -48,7 +49,14 @@ import share_links  # noqa: E402  (a sibling script, not a package)
 
 SITE = ROOT / "site"
 STAGING = ROOT / "build" / "site-docs"
-CACHE = ROOT / "build" / "mkdocs-jupyter-cache"
+# mkdocs-jupyter's cache keys hold the notebook and its options, not the converters'
+# versions: a folder per version pair, so an upgrade converts everything afresh
+CACHE = (
+    ROOT
+    / "build"
+    / "mkdocs-jupyter-cache"
+    / f"{version('mkdocs-jupyter')}-nbconvert-{version('nbconvert')}"
+)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 BINDER_CLASS = "binder-link"
 DOWNLOAD_CLASS = "download-link"
