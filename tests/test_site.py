@@ -41,6 +41,10 @@ def course_copy(target: Path, *, instructor_note: bool) -> Path:
         (target / "instructor").mkdir()
         for note in ROOT.glob("instructor/*.md"):
             (target / "instructor" / note.name).write_text(note.read_text())
+        if not (target / "instructor" / "README.md").exists():  # a folder's index page
+            (target / "instructor" / "README.md").write_text(
+                "# Instructor notes\n\nOne page per lesson, e.g. [the test's](site-test-note.md).\n"
+            )
         (target / NOTE).write_text(
             "# Site test: an instructor note\n\n"
             "Drive the playground of [lesson 1](../lessons/01-perceptron.ipynb); the\n"
@@ -90,11 +94,13 @@ def test_pages_are_the_home_the_lessons_the_student_exercises_and_instructor_not
         p.with_suffix(".html").name for p in ROOT.glob("lessons/exercises/[0-9][0-9]-*.ipynb")
     }
     assert len(lessons) >= 7 and len(exercises) >= 6
+    notes = build_site.instructor_pages(site.parent / "course")  # ROOT's and the test's
+    assert {NOTE, "instructor/README.md"} <= set(notes)
     expected = (
-        {"index.html", NOTE.replace(".md", ".html")}
+        {"index.html"}
         | {f"lessons/{name}" for name in lessons}
         | {f"lessons/exercises/{name}" for name in exercises}
-        | {f"instructor/{p.stem}.html" for p in ROOT.glob("instructor/*.md")}
+        | {build_site.html_page(note) for note in notes}
     )
     assert page_names(site) - {"search.html"} == expected  # no solution is a page
     assert not list(site.rglob("solutions"))
@@ -164,6 +170,7 @@ def test_every_notebook_page_launches_itself_on_binder_and_offers_its_download(s
 def test_instructor_notes_are_a_section_whose_links_lead_to_the_pages(site):
     home = (site / "index.html").read_text()
     assert "Instructors" in home and 'href="instructor/site-test-note.html"' in home
+    assert 'href="instructor/index.html"' in home  # the folder's README, first
     note = site / NOTE.replace(".md", ".html")
     links = hrefs(note)
     assert "../lessons/01-perceptron.html" in links  # MkDocs resolved the notebook link
@@ -187,6 +194,25 @@ def test_without_instructor_notes_or_a_remote_the_site_leaves_both_out(tmp_path)
     # the link to the unpublished solution became its text: nowhere to send the reader
     assert re.search(r"The\s+>\s+solutions are there", prose)
     assert "solutions/01-perceptron" not in prose
+
+
+def test_notebooks_link_to_built_pages_and_a_readme_is_its_folders_index(tmp_path):
+    published = {"lessons/02-b.ipynb", "instructor/README.md"}
+    for path in (*published, "README.md"):
+        (tmp_path / path).parent.mkdir(exist_ok=True)
+        (tmp_path / path).touch()
+    text = "[next](02-b.ipynb#top), [notes](../instructor/README.md), [map](../README.md#map)"
+    in_notebook = build_site.rewrite_links(
+        text, "lessons/01-a.ipynb", published, None, tmp_path, html=True
+    )
+    assert in_notebook == (
+        "[next](02-b.html#top), [notes](../instructor/index.html), [map](../index.html#map)"
+    )
+    # Markdown pages keep the source names, which MkDocs resolves itself
+    in_markdown = build_site.rewrite_links(text, "lessons/01-a.ipynb", published, None, tmp_path)
+    assert in_markdown == (
+        "[next](02-b.ipynb#top), [notes](../instructor/README.md), [map](../index.md#map)"
+    )
 
 
 def test_a_link_to_a_file_that_does_not_exist_fails_the_build():

@@ -100,6 +100,13 @@ def staged_name(path: str) -> str:
     return "index.md" if path == "README.md" else path
 
 
+def html_page(path: str) -> str:
+    """The built page of a source file (MkDocs makes a folder's README its index)."""
+    folder, name = posixpath.split(staged_name(path))
+    stem = posixpath.splitext(name)[0]
+    return posixpath.join(folder, "index.html" if stem in {"README", "index"} else stem + ".html")
+
+
 # --------------------------------------------------------------------------- links
 def rewrite_links(
     markdown: str, source: str, published: set[str], file_url, root: Path = ROOT, *, html=False
@@ -124,9 +131,7 @@ def rewrite_links(
             raise SiteError(f"{source} links to {target}, which does not exist in the course")
         anchor = f"#{fragment}" if fragment else ""
         if match["bang"] or resolved in published or resolved == "README.md":
-            page = staged_name(resolved)
-            if html and not match["bang"]:
-                page = posixpath.splitext(page)[0] + ".html"
+            page = html_page(resolved) if html and not match["bang"] else staged_name(resolved)
             relative = posixpath.relpath(page, posixpath.dirname(staged_name(source)) or ".")
             return f"{match['bang']}[{match['text']}]({relative}{anchor}{match['title'] or ''})"
         url = file_url(resolved)
