@@ -47,7 +47,8 @@ def course_copy(target: Path, *, instructor_note: bool) -> Path:
             )
         (target / NOTE).write_text(
             "# Site test: an instructor note\n\n"
-            "Drive the playground of [lesson 1](../lessons/01-perceptron.ipynb); the\n"
+            "Drive the playground of [lesson 1](../lessons/01-perceptron.ipynb) with $b = 0$\n"
+            "(then $z_{i} = w_1 x_1$); the\n"
             "[solution](../lessons/exercises/solutions/01-perceptron.ipynb) is not published.\n"
         )
     return target
@@ -175,6 +176,10 @@ def test_instructor_notes_are_a_section_whose_links_lead_to_the_pages(site):
     links = hrefs(note)
     assert "../lessons/01-perceptron.html" in links  # MkDocs resolved the notebook link
     assert share_links.file_url(REPO, "lessons/exercises/solutions/01-perceptron.ipynb") in links
+    # its math is kept for MathJax (not mangled into emphasis), MathJax being in the site
+    text = note.read_text()
+    assert '<span class="arithmatex">\\(z_{i} = w_1 x_1\\)</span>' in text
+    assert f'<script src="../{build_site.site_hooks.MATHJAX_SCRIPT}">' in text
 
 
 def test_without_instructor_notes_or_a_remote_the_site_leaves_both_out(tmp_path):

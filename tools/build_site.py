@@ -45,7 +45,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
-import share_links  # noqa: E402  (a sibling script, not a package)
+import share_links  # noqa: E402  (sibling scripts, not a package)
+import site_hooks  # noqa: E402
 
 SITE = ROOT / "site"
 STAGING = ROOT / "build" / "site-docs"
@@ -60,10 +61,6 @@ CACHE = (
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 BINDER_CLASS = "binder-link"
 DOWNLOAD_CLASS = "download-link"
-# MathJax 2.7 from the jupyter-server-mathjax package, copied into the site by
-# tools/site_hooks.py (so math is typeset offline too); relative to the site's root, the
-# hook prefixes each page's way back to it.
-MATHJAX = "assets/mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 LINK = re.compile(
     r"(?P<bang>!?)\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+)(?P<title>\s+\"[^\"]*\")?\)"
 )
@@ -287,7 +284,7 @@ def mkdocs_config(staging: Path, out: Path, nav: list, repo: str | None, root: P
                     "include_source": True,
                     "include": ["*.ipynb"],
                     # unset, a page loads MathJax from src="" (mkdocs-jupyter issue #212)
-                    "custom_mathjax_url": MATHJAX,
+                    "custom_mathjax_url": site_hooks.MATHJAX_SCRIPT,
                     # pages whose staged notebook is unchanged are not converted again
                     "cache_dir": str(CACHE),
                 }
@@ -295,6 +292,8 @@ def mkdocs_config(staging: Path, out: Path, nav: list, repo: str | None, root: P
         ],
         "hooks": [str(Path(__file__).resolve().parent / "site_hooks.py")],
         "nav": nav,
+        # math in Markdown pages ($w$, as in the notebooks) kept for MathJax to typeset
+        "markdown_extensions": [{"pymdownx.arithmatex": {"generic": True}}],
     }
     if repo:
         config["repo_url"] = repo

@@ -1,8 +1,10 @@
 """MkDocs hooks for the course site (tools/build_site.py names this file in its config).
 
 MathJax: the pages typeset math with the MathJax that jupyter-server-mathjax ships,
-copied into ``assets/mathjax``; each notebook page reaches it by its own relative path,
-so the site works from disk, offline, or under any URL prefix.
+copied into ``assets/mathjax``; each page reaches it by its own relative path, so the site
+works from disk, offline, or under any URL prefix. Notebook pages load it themselves
+(nbconvert's template); a Markdown page (instructor notes) whose math arithmatex marked
+gets it here.
 
 mkdocs-jupyter builds a notebook page's table of contents from a Markdown rendering in
 which inline code in a heading vanishes ("3. Models: `nn.Module` (10 min)" ->
@@ -19,6 +21,7 @@ from pathlib import Path
 import jupyter_server_mathjax
 
 MATHJAX_DIR = "assets/mathjax"
+MATHJAX_SCRIPT = f"{MATHJAX_DIR}/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"
 # The package ships only the STIX-Web fonts (as the classic notebook configured it); with
 # MathJax's default (TeX fonts) every page would request a font file that is not there.
 MATHJAX_FONTS = (
@@ -48,12 +51,15 @@ def on_page_content(html, page, config, files):
 
 
 def on_post_page(output, page, config):
-    """Point a notebook page's MathJax, given relative to the site root, at it."""
-    if not page.file.src_uri.endswith(".ipynb"):
-        return output
+    """Point a page's MathJax, given relative to the site root, at the site's copy."""
     up = "../" * page.url.count("/")
-    output = output.replace(f'src="{MATHJAX_DIR}/', f'src="{up}{MATHJAX_DIR}/')
-    return output.replace("<!-- MathJax configuration -->", MATHJAX_FONTS, 1)
+    if page.file.src_uri.endswith(".ipynb"):
+        output = output.replace(f'src="{MATHJAX_DIR}/', f'src="{up}{MATHJAX_DIR}/')
+        return output.replace("<!-- MathJax configuration -->", MATHJAX_FONTS, 1)
+    if 'class="arithmatex"' not in output:
+        return output
+    scripts = f'{MATHJAX_FONTS}<script src="{up}{MATHJAX_SCRIPT}"></script>'
+    return output.replace("</body>", f"{scripts}</body>", 1)
 
 
 def on_post_build(config):
