@@ -12,7 +12,7 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-TOTAL_STEPS = 61  # 32 nodes: 25 forward steps, 28 backward edges + the seed, 8 updates
+TOTAL_STEPS = 61  # 32 nodes: a forward step per operation, a backward step per edge, 9 updates
 SHOWS_STEP = """n => {
     const stepper = document.querySelector('.backprop-stepper');
     const caption = stepper && stepper.querySelector('.backprop-caption');
@@ -69,7 +69,7 @@ def test_the_stepper_steps_through_the_notebooks_own_engine(lab):
     stepper.locator("button.backprop-update").click()
     page.wait_for_function(SHOWS_STEP, arg=TOTAL_STEPS, timeout=WAIT_MS)
     assert "W1[1][1] ← W1[1][1] − η·∂L/∂W1[1][1]" in caption.text_content()
-    assert table.text_content().count("→") == 8  # the network's 8 parameters moved
+    assert table.text_content().count("→") == 9  # W1 (2 × 2), b1, W2 (1 × 2), b2 moved
 
 
 def test_the_student_version_runs_and_waits_for_the_engine(lab):
