@@ -337,6 +337,15 @@ def test_task_1_says_not_done_for_a_stub():
     assert ex07.add(AddNotDone).status == NOT_DONE
 
 
+def test_ctrl_c_in_student_code_is_not_swallowed():
+    class Interrupted(Value):
+        def backward(self):
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        ex07.backward(Interrupted)
+
+
 # --------------------------------------------------------------------------- tasks 2 and 3
 def _with(method_name, backward, op=None, value=None):
     """An engine whose unary ``method_name`` has another local rule, _op or value."""

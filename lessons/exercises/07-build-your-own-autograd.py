@@ -170,10 +170,12 @@ check.relu_and_exp(Value)
 # \partial \text{node}$. A node may pass its gradient on (run its `_backward`) only when
 # its own gradient is complete, that is, after **every** node that uses it has run. An
 # order of the nodes in which each node comes after all of its inputs is a *topological
-# order*; run the closures in the reverse of one. Lesson 3 built it with a depth-first
-# search; any correct order will do (counting each node's users, Kahn's algorithm, is
-# another). Set every `grad` to 0 first and the output's own to 1, so that `backward()`
-# can run again after the numbers changed, as in training.
+# order*; run the closures in the reverse of one. Lesson 3 found that order with a
+# depth-first search. Try the other classic way here, Kahn's algorithm: count how many
+# nodes use each node; start from the output; when a node has run, take one off the count
+# of each of its inputs, and an input whose count reaches 0 is ready to run (any correct
+# order passes the check). Set every `grad` to 0 first and the output's own to 1, so that
+# `backward()` can run again after the numbers changed, as in training.
 #
 # The check compares your gradients with PyTorch on expressions it builds, and watches
 # the order in which your `backward()` runs the closures.
@@ -181,7 +183,7 @@ check.relu_and_exp(Value)
 # %% tags=["nbval-check-output"]
 @add_to_class(Value)
 def backward(self):
-    raise NotImplementedError("Task 4: topological order, then the chain rule in reverse")
+    raise NotImplementedError("Task 4: a topological order, then the chain rule in reverse")
 
 
 check.backward(Value)

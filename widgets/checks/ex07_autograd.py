@@ -67,11 +67,12 @@ hint = Hints(
         4: [
             "A node may pass its gradient on only once every node that uses it has added its "
             "share: that order is a topological order of the graph, reversed.",
-            "Build the order with a depth-first search: visit a node's inputs (once each, "
-            "keep a set of the nodes seen), then append the node. Or count each node's users "
-            "and release a node when the count reaches zero (Kahn's algorithm).",
-            "Set every node's grad to 0, the output's to 1, then call _backward() of each "
-            "node in the reversed order, once each.",
+            "Kahn's algorithm: walk the graph once from the output (keep a set of the nodes "
+            "seen) and count, for each node, how many nodes have it in their _prev. A node "
+            "is ready when that count has dropped to 0; the output is ready first.",
+            "Set every grad to 0 and the output's to 1. Then, while a node is ready: run its "
+            "_backward(), take 1 off the count of each of its inputs, and mark an input ready "
+            "when its count reaches 0.",
         ],
         5: [
             "A hidden unit j computes relu(Σ_k W1[j][k] · x[k] + b1[j]); the output is "

@@ -213,10 +213,12 @@ check.relu_and_exp(Value)
 # \partial \text{node}$. A node may pass its gradient on (run its `_backward`) only when
 # its own gradient is complete, that is, after **every** node that uses it has run. An
 # order of the nodes in which each node comes after all of its inputs is a *topological
-# order*; run the closures in the reverse of one. Lesson 3 built it with a depth-first
-# search; any correct order will do (counting each node's users, Kahn's algorithm, is
-# another). Set every `grad` to 0 first and the output's own to 1, so that `backward()`
-# can run again after the numbers changed, as in training.
+# order*; run the closures in the reverse of one. Lesson 3 found that order with a
+# depth-first search. Try the other classic way here, Kahn's algorithm: count how many
+# nodes use each node; start from the output; when a node has run, take one off the count
+# of each of its inputs, and an input whose count reaches 0 is ready to run (any correct
+# order passes the check). Set every `grad` to 0 first and the output's own to 1, so that
+# `backward()` can run again after the numbers changed, as in training.
 #
 # The check compares your gradients with PyTorch on expressions it builds, and watches
 # the order in which your `backward()` runs the closures.
@@ -224,22 +226,27 @@ check.relu_and_exp(Value)
 # %% tags=["nbval-check-output"]
 @add_to_class(Value)
 def backward(self):
-    # SOLUTION Task 4: topological order, then the chain rule in reverse
-    order, seen = [], set()
-    stack = [(self, False)]
-    while stack:  # an explicit stack: a long chain cannot hit Python's recursion limit
-        node, inputs_done = stack.pop()
-        if inputs_done:
-            order.append(node)
-        elif id(node) not in seen:
-            seen.add(id(node))
-            stack.append((node, True))
-            stack.extend((parent, False) for parent in node._prev)
-    for node in order:
+    # SOLUTION Task 4: a topological order, then the chain rule in reverse
+    users, nodes, stack, seen = {}, [], [self], {id(self)}
+    while stack:  # find every node once, and count how often each one is used
+        node = stack.pop()
+        nodes.append(node)
+        for parent in node._prev:
+            users[id(parent)] = users.get(id(parent), 0) + 1
+            if id(parent) not in seen:
+                seen.add(id(parent))
+                stack.append(parent)
+    for node in nodes:
         node.grad = 0.0
     self.grad = 1.0
-    for node in reversed(order):
+    ready = [self]  # nodes whose every user has passed its gradient on
+    while ready:
+        node = ready.pop()
         node._backward()
+        for parent in node._prev:
+            users[id(parent)] -= 1
+            if users[id(parent)] == 0:
+                ready.append(parent)
     # END SOLUTION
 
 
