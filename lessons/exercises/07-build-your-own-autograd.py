@@ -52,7 +52,9 @@ def add_to_class(cls):
 # assigning: a node used twice receives one contribution from each use.
 #
 # Multiplication and `tanh` are written for you. Read them: every operation you write
-# follows the same three steps (the new node, its closure, return it).
+# follows the same three steps (the new node, its closure, return it). Each task's cell
+# attaches its methods to the class with `@add_to_class(Value)`; if you run the class's
+# cell again, run the task cells after it again too.
 
 # %%
 class Value:
