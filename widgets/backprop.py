@@ -18,6 +18,7 @@ import html
 from collections.abc import Sequence
 
 from widgets.autodiff import Value, topological_order
+from widgets.autodiff_bridge import is_foreign_value, mirror
 from widgets.backprop_draw import (
     Scene,
     current_marks,
@@ -176,14 +177,20 @@ class BackpropStepper:
     ``BackpropStepper(L)`` for an expression ``L`` (a :class:`Value`) draws every node and
     steps node by node (edge by edge in the backward pass). ``BackpropStepper(network)``
     for a :func:`scalar_network` draws neurons and steps layer by layer; pass
-    ``view="graph"`` to see the same network's every node instead.
+    ``view="graph"`` to see the same network's every node instead. An expression of
+    another micrograd-style engine (exercise 7's) is replayed with that engine's own rules
+    (:func:`widgets.autodiff_bridge.mirror`); ``parameters`` names its nodes to update.
 
     The buttons call the methods of the same name, which tests and instructors can call
     from code: ``next()``, ``prev()``, ``run_forward()``, ``run_backward()``, ``update()``,
     ``reset()``. ``tape`` is the model (:class:`BackpropTape`) with all the numbers.
     """
 
-    def __init__(self, source, *, learning_rate: float = 0.1, view: str | None = None):
+    def __init__(
+        self, source, *, learning_rate: float = 0.1, view: str | None = None, parameters=()
+    ):
+        if is_foreign_value(source):
+            source = mirror(source, parameters=parameters)
         if isinstance(source, ScalarNetwork):
             self.network, output = source, source.loss
             view = view or "network"
@@ -192,8 +199,9 @@ class BackpropStepper:
             view = view or "graph"
         else:
             raise TypeError(
-                "BackpropStepper needs a Value (the output of an expression) or a network "
-                f"from scalar_network(...), got {type(source).__name__}"
+                "BackpropStepper needs a Value (the output of an expression, of this course's "
+                "engine or a micrograd-style one) or a network from scalar_network(...), "
+                f"got {type(source).__name__}"
             )
         if view not in ("graph", "network") or (view == "network" and self.network is None):
             raise ValueError(
