@@ -242,7 +242,7 @@ learned_layers = init_mlp(
     output_activation="sigmoid",
     rng=np.random.default_rng(0),  # a start that solves XOR; the next cell counts how many do
 )
-history = train_mlp(learned_layers, X_xor, y_xor.reshape(-1, 1), learning_rate=2.0, epochs=3000)
+history = train_mlp(learned_layers, X_xor, y_xor.reshape(-1, 1), lr=2.0, epochs=3000)
 print(f"loss: {history[0]:.3f} at the start, {history[-1]:.4f} after {len(history)} steps")
 print("predictions:", predict_classes(learned_layers, X_xor), " targets:", y_xor)
 assert np.array_equal(predict_classes(learned_layers, X_xor), y_xor)
@@ -270,7 +270,7 @@ def solved_xor(hidden_units, seed):
         output_activation="sigmoid",
         rng=np.random.default_rng(course_seed(seed)),
     )
-    train_mlp(layers, X_xor, y_xor.reshape(-1, 1), learning_rate=2.0, epochs=2000)
+    train_mlp(layers, X_xor, y_xor.reshape(-1, 1), lr=2.0, epochs=2000)
     return np.array_equal(predict_classes(layers, X_xor), y_xor)
 
 
@@ -304,7 +304,7 @@ def fit_sine(hidden_units):
     layers = init_mlp([1, hidden_units, 1], hidden_activation="tanh", rng=fit_rng)
     layers[0].W = fit_rng.normal(0, 2, size=(hidden_units, 1))
     layers[0].b = fit_rng.uniform(-2 * np.pi, 2 * np.pi, hidden_units)
-    train_mlp(layers, x_train, y_train, learning_rate=0.02, epochs=5000)
+    train_mlp(layers, x_train, y_train, lr=0.02, epochs=5000)
     return layers
 
 
@@ -381,7 +381,7 @@ def train_classifier(X, y, hidden_sizes):
         hidden_activation="tanh",
         rng=np.random.default_rng(course_seed(0)),
     )
-    train_mlp(layers, X, y, loss="cross_entropy", learning_rate=0.5, epochs=2000)
+    train_mlp(layers, X, y, loss="cross_entropy", lr=0.5, epochs=2000)
     return layers
 
 
@@ -454,7 +454,7 @@ check_claim("lesson 2: [16, 16] on spirals", accuracy["spirals", (16, 16)], at_l
 symmetric = init_mlp([2, 4, 1], hidden_activation="tanh", output_activation="sigmoid")
 for layer in symmetric:
     layer.W[:] = 0.1  # every unit starts the same
-train_mlp(symmetric, X_xor, y_xor.reshape(-1, 1), learning_rate=2.0, epochs=500)
+train_mlp(symmetric, X_xor, y_xor.reshape(-1, 1), lr=2.0, epochs=500)
 assert np.allclose(symmetric[0].W, symmetric[0].W[0])  # still four copies of one unit
 print("hidden weights after training from equal values:\n", np.round(symmetric[0].W, 3))
 
@@ -498,8 +498,8 @@ def trained(epochs, **settings):
     return model
 
 
-squares = trained(30, features=("x1^2", "x2^2"), hidden=(), learning_rate=0.1)
-plain = trained(30, features=("x1", "x2"), hidden=(), learning_rate=0.1)
+squares = trained(30, features=("x1^2", "x2^2"), hidden=(), lr=0.1)
+plain = trained(30, features=("x1", "x2"), hidden=(), lr=0.1)
 print(
     f"one unit, no hidden layer: test accuracy {squares.test_accuracy:.0%} on x1², x2², "
     f"{plain.test_accuracy:.0%} on x1, x2"

@@ -170,7 +170,7 @@ show_source(Value.__mul__, Value.tanh, Value.__sub__)
 # table's last columns compare each finished gradient with a numerical estimate.
 
 # %%
-stepper = BackpropStepper(L, learning_rate=0.1)
+stepper = BackpropStepper(L, lr=0.1)
 stepper
 
 # %% [markdown]
@@ -179,7 +179,7 @@ stepper
 # its numbers. The forward pass:
 
 # %% tags=["nbval-check-output"]
-tape = BackpropTape(L, learning_rate=0.1)
+tape = BackpropTape(L, lr=0.1)
 tape.run_forward()
 for step in tape.steps[: tape.position]:
     print(step.text)
@@ -309,14 +309,14 @@ network = scalar_network(
     biases=[[0.1, -0.2], [0.05]],
     activation="sigmoid",
 )
-network_stepper = BackpropStepper(network, learning_rate=0.5)
+network_stepper = BackpropStepper(network, lr=0.5)
 network_stepper
 
 # %% [markdown]
 # The same steps in code; each line is what the caption shows after one click:
 
 # %% tags=["nbval-check-output"]
-walk = BackpropStepper(network, learning_rate=0.5)
+walk = BackpropStepper(network, lr=0.5)
 while walk.next():
     print(walk.caption(), end="\n\n")
 
@@ -429,27 +429,27 @@ show_source(gradient_descent_step, train_mlp)
 X_xor, y_xor = make_gate("XOR")
 targets_xor = y_xor.reshape(-1, 1)
 histories, xor_networks = {}, {}
-for learning_rate in (0.2, 2.0):
-    xor_networks[learning_rate] = init_mlp(
+for lr in (0.2, 2.0):
+    xor_networks[lr] = init_mlp(
         [2, 2, 1],
         hidden_activation="sigmoid",
         output_activation="sigmoid",
         rng=np.random.default_rng(0),  # lesson 2's start, which η = 2 solves
     )
-    histories[learning_rate] = train_mlp(
-        xor_networks[learning_rate], X_xor, targets_xor, learning_rate=learning_rate, epochs=3000
+    histories[lr] = train_mlp(
+        xor_networks[lr], X_xor, targets_xor, lr=lr, epochs=3000
     )
     history, predicted = (
-        histories[learning_rate],
-        predict_classes(xor_networks[learning_rate], X_xor),
+        histories[lr],
+        predict_classes(xor_networks[lr], X_xor),
     )
     print(
-        f"η = {learning_rate}: loss {history[0]:.3f} -> {history[-1]:.4f}, predictions {predicted}"
+        f"η = {lr}: loss {history[0]:.3f} -> {history[-1]:.4f}, predictions {predicted}"
     )
 
 plt.figure(figsize=(6, 3.5))
-for learning_rate, history in histories.items():
-    plt.semilogy(history, label=f"η = {learning_rate}")
+for lr, history in histories.items():
+    plt.semilogy(history, label=f"η = {lr}")
 plt.xlabel("gradient-descent step")
 plt.ylabel("mean squared error")
 plt.title("XOR, 2-2-1 network, hand-written backprop")

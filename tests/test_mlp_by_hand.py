@@ -100,7 +100,7 @@ def test_xor_is_learned_by_a_two_layer_network():
         output_activation="sigmoid",
         rng=np.random.default_rng(0),
     )
-    history = train_mlp(layers, X, y.reshape(-1, 1), learning_rate=2.0, epochs=3000)
+    history = train_mlp(layers, X, y.reshape(-1, 1), lr=2.0, epochs=3000)
     assert history[-1] < 0.01 < history[0]
     assert np.array_equal(predict_classes(layers, X), y)
 

@@ -98,7 +98,7 @@ def network_caption(network: ScalarNetwork, tape: BackpropTape) -> str:
             f"{heading} · layer {stage}: W{sup} ← W{sup} − η ∂L/∂W{sup} = "
             f"[{', '.join(_vector(value(w) for w in row) for row in W)}]; "
             f"b{sup} ← b{sup} − η ∂L/∂b{sup} = {_vector(value(v) for v in b)} "
-            f"(η = {tape.learning_rate:g})"
+            f"(η = {tape.lr:g})"
         )
     slopes = [
         _activation_slope(network.activation, value(z), value(a))
@@ -183,7 +183,7 @@ class BackpropStepper:
     ``reset()``. ``tape`` is the model (:class:`BackpropTape`) with all the numbers.
     """
 
-    def __init__(self, source, *, learning_rate: float = 0.1, view: str | None = None):
+    def __init__(self, source, *, lr: float = 0.1, view: str | None = None):
         if isinstance(source, ScalarNetwork):
             self.network, output = source, source.loss
             view = view or "network"
@@ -201,7 +201,7 @@ class BackpropStepper:
             )
         self.view = view
         granularity = "stage" if view == "network" else "node"
-        self.tape = BackpropTape(output, learning_rate=learning_rate, granularity=granularity)
+        self.tape = BackpropTape(output, lr=lr, granularity=granularity)
         self._widget = None
 
     # -- the buttons' methods: move the model, then redraw
@@ -274,7 +274,7 @@ class BackpropStepper:
             "next": "Next ▶",
             "run_forward": "Run forward",
             "run_backward": "Run backward",
-            "update": f"Update (η = {self.tape.learning_rate:g})",
+            "update": f"Update (η = {self.tape.lr:g})",
             "reset": "Reset",
         }
         for name, label in labels.items():

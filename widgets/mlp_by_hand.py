@@ -248,12 +248,12 @@ def mlp_loss_and_gradients(
 
 
 def gradient_descent_step(
-    layers: list[Layer], gradients: list[LayerGradients], learning_rate: float
+    layers: list[Layer], gradients: list[LayerGradients], lr: float
 ):
     """Move every parameter a small step against its gradient: ``θ ← θ - η dL/dθ`` (in place)."""
     for layer, gradient in zip(layers, gradients, strict=True):
-        layer.W -= learning_rate * gradient.W
-        layer.b -= learning_rate * gradient.b
+        layer.W -= lr * gradient.W
+        layer.b -= lr * gradient.b
 
 
 def train_mlp(
@@ -262,14 +262,14 @@ def train_mlp(
     targets,
     *,
     loss: str = "mse",
-    learning_rate: float = 0.5,
+    lr: float = 0.5,
     epochs: int = 1000,
 ) -> list[float]:
     """Full-batch gradient descent for ``epochs`` steps; returns the loss before each step."""
     history = []
     for _ in range(epochs):
         loss_value, gradients = mlp_loss_and_gradients(layers, X, targets, loss)
-        gradient_descent_step(layers, gradients, learning_rate)
+        gradient_descent_step(layers, gradients, lr)
         history.append(loss_value)
     return history
 
