@@ -99,7 +99,7 @@ def network_caption(network: ScalarNetwork, tape: BackpropTape) -> str:
             f"{heading} · layer {stage}: W{sup} ← W{sup} − η ∂L/∂W{sup} = "
             f"[{', '.join(_vector(value(w) for w in row) for row in W)}]; "
             f"b{sup} ← b{sup} − η ∂L/∂b{sup} = {_vector(value(v) for v in b)} "
-            f"(η = {tape.learning_rate:g})"
+            f"(η = {tape.lr:g})"
         )
     slopes = [
         _activation_slope(network.activation, value(z), value(a))
@@ -186,9 +186,7 @@ class BackpropStepper:
     ``reset()``. ``tape`` is the model (:class:`BackpropTape`) with all the numbers.
     """
 
-    def __init__(
-        self, source, *, learning_rate: float = 0.1, view: str | None = None, parameters=()
-    ):
+    def __init__(self, source, *, lr: float = 0.1, view: str | None = None, parameters=()):
         if is_foreign_value(source):
             source = mirror(source, parameters=parameters)
         if isinstance(source, ScalarNetwork):
@@ -209,7 +207,7 @@ class BackpropStepper:
             )
         self.view = view
         granularity = "stage" if view == "network" else "node"
-        self.tape = BackpropTape(output, learning_rate=learning_rate, granularity=granularity)
+        self.tape = BackpropTape(output, lr=lr, granularity=granularity)
         self._widget = None
 
     # -- the buttons' methods: move the model, then redraw
@@ -282,7 +280,7 @@ class BackpropStepper:
             "next": "Next ▶",
             "run_forward": "Run forward",
             "run_backward": "Run backward",
-            "update": f"Update (η = {self.tape.learning_rate:g})",
+            "update": f"Update (η = {self.tape.lr:g})",
             "reset": "Reset",
         }
         for name, label in labels.items():

@@ -176,7 +176,7 @@ def train_perceptron(student_function):
     with Checker("Task 3 · train_perceptron") as check:
         for name, X, y, rate in _datasets():
             case = f"{name}, learning rate {rate}"
-            model = reference.Perceptron(X, y, learning_rate=rate, max_epochs=100)
+            model = reference.Perceptron(X, y, lr=rate, max_epochs=100)
             model.train()
             got = check.call_unchanged(student_function, X, y, rate, 100, case=case)
             got_w, got_b = check.unpack(got, 2, what="the pair (weights, bias)", case=case)
