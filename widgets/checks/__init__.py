@@ -39,6 +39,7 @@ from widgets.checks.feedback import (  # noqa: F401  (the names the exercise che
     compare,
     describe_arguments,
     explain_exception,
+    structural_problem,
 )
 
 PASSED, FAILED, NOT_DONE = "passed", "failed", "not done"
@@ -229,8 +230,22 @@ class Checker:
         if message:
             self.fail(message, case=case)
 
+    def expect_numbers(self, got, *, what: str, shape=None, dtype=None, case: str | None = None):
+        """Fail unless ``got`` is finite real numbers (of ``shape`` and ``dtype`` if given);
+        returns them as a float array."""
+        message = structural_problem(got, what=what, shape=shape, dtype=dtype)
+        if message:
+            self.fail(message, case=case)
+        return _as_array(got)
+
     def unpack(self, result, count: int, *, what: str, case: str | None = None) -> tuple:
         """``result`` as a tuple of ``count`` values, or a clear failure."""
+        if result is None:
+            self.fail(
+                f"your function returned None. Did you forget the `return` statement? It "
+                f"should return {what}.",
+                case=case,
+            )
         if not isinstance(result, (tuple, list)) or len(result) != count:
             got = (
                 f"a {type(result).__name__} of length {len(result)}"
@@ -238,6 +253,13 @@ class Checker:
                 else f"a {type(result).__name__}"
             )
             self.fail(f"your function should return {what} ({count} values), got {got}.", case=case)
+        if any(item is None for item in result):
+            position = [item is None for item in result].index(True) + 1
+            self.fail(
+                f"{what}: value {position} of {count} is None, not a number: it was never "
+                "computed (a variable left at None, or a helper without `return`?).",
+                case=case,
+            )
         return tuple(result)
 
     def passed_case(self):

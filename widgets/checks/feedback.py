@@ -133,6 +133,60 @@ def _first_bad(mask: np.ndarray) -> str:
     return f" (first at index {tuple(int(i) for i in index)})" if mask.ndim else ""
 
 
+def _nan_message(what: str, have: np.ndarray) -> str:
+    return (
+        f"{what} contains NaN (not a number){_first_bad(np.isnan(have))}. Usual causes: "
+        "exp() of a large number overflowing to inf, then inf / inf (subtract the maximum "
+        "first), 0/0, log of a negative number, or a NaN in an input."
+    )
+
+
+def _inf_message(what: str, have: np.ndarray) -> str:
+    return (
+        f"{what} contains inf{_first_bad(np.isinf(have))}. Usual causes: exp() of a large "
+        "number (subtract the maximum first), log(0), or a division by zero."
+    )
+
+
+def structural_problem(
+    got, *, what: str, shape=None, dtype=None, finite: bool = True
+) -> str | None:
+    """The first thing wrong with a result before its values are compared, or None.
+
+    In order: nothing returned, a None inside, not numbers, complex numbers, the wrong
+    dtype, the wrong shape, then (with ``finite``) NaN and infinity.
+    """
+    if got is None:
+        return f"{what}: your function returned None. Did you forget the `return` statement?"
+    hole = _none_inside(got)
+    if hole:
+        return (
+            f"{what}: {hole} is None, not a number: a value was never computed "
+            "(a helper without `return`?)."
+        )
+    have = _as_array(got)
+    if have is None:
+        return f"{what}: expected numbers, got a {type(got).__name__} ({got!r:.60})."
+    if have.dtype.kind == "c":
+        return (
+            f"{what}: your result holds complex numbers, expected real ones. Usual cause: a "
+            "power or square root of a negative number."
+        )
+    got_dtype = _dtype_of(got)
+    if dtype is not None and got_dtype is not None and got_dtype != np.dtype(dtype):
+        return f"{what}: expected dtype {np.dtype(dtype)}, got {got_dtype}."
+    if shape is not None and have.shape != tuple(shape):
+        return (
+            f"{what}: expected shape {tuple(shape)}, got {have.shape}.\n"
+            f"  → {_shape_advice(have.shape, tuple(shape))}"
+        )
+    if finite and np.any(np.isnan(have)):
+        return _nan_message(what, have)
+    if finite and np.any(np.isinf(have)):
+        return _inf_message(what, have)
+    return None
+
+
 def compare(
     got,
     expected,
@@ -151,42 +205,16 @@ def compare(
     ``dtype`` (e.g. ``"float32"``) demands that dtype. ``show_expected=False`` keeps the
     expected values out of the message (a hidden case's answer is not given away).
     """
-    if got is None:
-        return f"{what}: your function returned None. Did you forget the `return` statement?"
-    hole = _none_inside(got)
-    if hole:
-        return (
-            f"{what}: {hole} is None, not a number: a value was never computed "
-            "(a helper without `return`?)."
-        )
     want = np.asarray(expected, dtype=float)
+    problem = structural_problem(got, what=what, shape=want.shape, dtype=dtype, finite=False)
+    if problem:
+        return problem
     have = _as_array(got)
-    if have is None:
-        return f"{what}: expected numbers, got a {type(got).__name__} ({got!r:.60})."
-    if have.dtype.kind == "c":
-        return (
-            f"{what}: your result holds complex numbers, expected real ones. Usual cause: a "
-            "power or square root of a negative number."
-        )
     got_dtype = _dtype_of(got)
-    if dtype is not None and got_dtype is not None and got_dtype != np.dtype(dtype):
-        return f"{what}: expected dtype {np.dtype(dtype)}, got {got_dtype}."
-    if have.shape != want.shape:
-        return (
-            f"{what}: expected shape {want.shape}, got {have.shape}.\n"
-            f"  → {_shape_advice(have.shape, want.shape)}"
-        )
     if np.any(np.isnan(have)) and not np.any(np.isnan(want)):
-        return (
-            f"{what} contains NaN (not a number){_first_bad(np.isnan(have))}. Usual causes: "
-            "exp() of a large number overflowing to inf, then inf / inf (subtract the maximum "
-            "first), 0/0, log of a negative number, or a NaN in an input."
-        )
+        return _nan_message(what, have)
     if np.any(np.isinf(have)) and not np.any(np.isinf(want)):
-        return (
-            f"{what} contains inf{_first_bad(np.isinf(have))}. Usual causes: exp() of a large "
-            "number (subtract the maximum first), log(0), or a division by zero."
-        )
+        return _inf_message(what, have)
     if np.allclose(have, want, atol=atol, rtol=rtol):
         return None
     if got_dtype is not None and got_dtype.kind in "biu" and not np.allclose(want, np.round(want)):
@@ -198,7 +226,7 @@ def compare(
     if show_expected:
         message = f"{what}: expected {_format(want)}\n    got      {_format(have)}"
     else:
-        message = f"{what} is wrong: got {_format(have)}"
+        message = f"{what}: not the expected values; got {_format(have)}"
     if have.size > 4 and show_expected:
         index = np.unravel_index(np.argmax(np.abs(have - want)), want.shape)
         message += (
