@@ -730,3 +730,44 @@ def test_ex06_schedule_rejects_zero_start_and_missing_warmup():
     assert_fails(
         ex06.warmup_cosine(lambda s, w, t: 0.5 * (1 + np.cos(np.pi * s / t))), "no warm-up"
     )
+
+
+# --------------------------------------------------------------------------- first problems
+def test_a_dtype_error_is_called_a_dtype_error_and_arguments_are_described():
+    layer = nn.Linear(3, 2)
+
+    def forward_in_float64(*inputs):
+        return layer(inputs[0].double())
+
+    with Checker("Task 9 · demo", show=False) as check:
+        check.call(forward_in_float64, torch.zeros(4, 3))
+    assert check.report.status == FAILED
+    text = check.report.text
+    assert "a dtype mismatch" in text and "a shape error" not in text, text
+    assert "inputs a tuple of 1 (shape (4, 3) float32)" in text, text
+
+
+def test_a_result_with_a_none_inside_or_integer_truncation_is_named():
+    assert "[1] is None" in compare([0.5, None], [0.5, 0.25], what="pair")
+    assert "integer dtype" in compare(np.array([0, 1]), np.array([0.25, 1.5]), what="x")
+    assert "complex numbers" in compare(np.array([1 + 1j, 2]), np.ones(2), what="x")
+    assert "expected dtype float32" in compare(
+        np.ones(2), np.ones(2), what="x", dtype="float32"
+    )
+    hidden = compare(np.zeros(2), np.array([0.123, 4.567]), what="x", show_expected=False)
+    assert "4.567" not in hidden and "not the expected values" in hidden
+
+
+def test_system_exit_is_reported_and_ctrl_c_gets_through():
+    def exits():
+        raise SystemExit(3)
+
+    with Checker("Task 9 · demo", show=False) as check:
+        check.call(exits)
+    assert check.report.status == FAILED and "called exit()" in check.report.text
+
+    def interrupted():
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt), Checker("Task 9 · demo", show=False) as check:
+        check.call(interrupted)
