@@ -268,5 +268,5 @@ def xor(student_function):
 
 
 def pocket(experiment, claims):
-    """Stretch (optional): the pocket algorithm on overlapping blobs, claims re-measured."""
+    """Stretch (optional): the pocket algorithm on noisy moons, claims re-measured."""
     return check_claims("Stretch · the pocket algorithm", experiment, claims)

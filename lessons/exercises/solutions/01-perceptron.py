@@ -129,20 +129,20 @@ check.xor(train_perceptron)
 # On data that no line separates, the perceptron never settles, and its *last* weights can
 # be poor. Gallant's **pocket algorithm** keeps, "in its pocket", the best weights seen so
 # far (the ones with the fewest training mistakes) and returns those. Write `pocket()`
-# that trains on the overlapping blobs below for 50 epochs with your update rule, and
+# that trains on the noisy moons below for 50 epochs with your update rule, and
 # returns a dict with at least the training accuracy of the last weights
 # (`"last accuracy"`) and of the pocket's (`"pocket accuracy"`). Put the numbers your
 # answer quotes into `claims`: how much does the pocket gain?
 
 # %%
-from widgets.toy_data import make_blobs
+from widgets.toy_data import make_moons
 
-X_overlap, y_overlap01 = make_blobs(60, separation=1.0, spread=1.0, seed=3)
+X_overlap, y_overlap01 = make_moons(60, noise=0.3, seed=0)  # no line separates them
 y_overlap = 2 * y_overlap01 - 1
 
 
 def pocket():
-    """Train on overlapping blobs; the accuracy of the last weights and of the pocket's."""
+    """Train on noisy moons; the accuracy of the last weights and of the pocket's."""
     # SOLUTION Stretch: the pocket algorithm
     def accuracy(weights, bias):
         pairs = zip(X_overlap, y_overlap, strict=True)
