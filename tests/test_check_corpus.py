@@ -60,8 +60,10 @@ def _code_lines(path: Path) -> list[str]:
             inside = True
         elif text.upper().startswith("# END SOLUTION"):
             inside = False
-        elif inside and len(text) >= 16 and not text.startswith(("#", '"""', "def ", "return {")):
-            lines.append(text)
+        elif inside and not text.startswith(("#", '"""', "def ", "return {")):
+            text = text.removeprefix("return ").strip()
+            if len(text) >= 16:
+                lines.append(text)
     return lines
 
 
@@ -510,3 +512,15 @@ def test_a_passing_check_leaves_the_random_generators_alone():
     assert torch.equal(torch.rand(3), expected[0])
     assert np.array_equal(np.random.random(3), expected[1])
     assert random.random() == expected[2]
+
+
+@pytest.mark.parametrize(
+    ("exercise", "module"),
+    [("01", ex01), ("02", ex02), ("03", ex03), ("04", ex04), ("05", ex05), ("06", ex06)],
+)
+def test_no_hint_quotes_the_solution(exercise, module):
+    lines = solution(exercise).solution_lines
+    for task, hints in module.hint._hints.items():
+        for level, text in enumerate(hints, start=1):
+            quoted = [line for line in lines if line in text]
+            assert not quoted, f"exercise {exercise}, task {task}, hint {level} quotes {quoted}"

@@ -48,9 +48,8 @@ hint = Hints(
         4: [
             "Two phases: during the warm-up the factor grows linearly and reaches 1 at the last "
             "warm-up step; afterwards it follows half a cosine period from 1 down to 0.",
-            "progress = (step − warmup_steps) / (total_steps − warmup_steps) goes from 0 to 1, "
-            "and the factor is ½ · (1 + cos(π · progress)); during the warm-up it is "
-            "(step + 1) / warmup_steps.",
+            "With s the step, w the warm-up steps and T the total: f(s) = (s + 1) / w for "
+            "s < w, else f(s) = ½ · (1 + cos(π · p)) with p = (s − w) / (T − w).",
         ],
     }
 )
