@@ -126,7 +126,7 @@ report = check.full_training(
 # confusion"` (the fraction of that class's errors that go to the one class it is most
 # often mistaken for); then put the numbers your answer quotes into `claims`.
 
-# %% tags=["nbval-check-output"]
+# %%
 def hardest_class():
     """Measure the hardest class's accuracy and where its errors go."""
     raise NotImplementedError("Stretch: the hardest class")

@@ -162,7 +162,7 @@ assert report.passed, report.text
 # confusion"` (the fraction of that class's errors that go to the one class it is most
 # often mistaken for); then put the numbers your answer quotes into `claims`.
 
-# %% tags=["nbval-check-output"]
+# %%
 def hardest_class():
     """Measure the hardest class's accuracy and where its errors go."""
     # SOLUTION Stretch: the hardest class
