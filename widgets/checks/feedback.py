@@ -298,8 +298,8 @@ def explain_exception(error: BaseException, arguments: str = "") -> str:
     text = str(error).strip().splitlines()[0] if str(error).strip() else ""
     if isinstance(error, SystemExit):
         lines = [
-            "your function called exit() (it raised SystemExit, which would stop the "
-            "kernel): return a value instead"
+            "your function called exit() (it raised SystemExit): exit() stops the whole "
+            "program; return a value instead"
         ]
     else:
         lines = [f"your function raised {name}: {text}" if text else f"your function raised {name}"]
