@@ -214,7 +214,7 @@ class Checker:
         atol: float = 1e-6,
         rtol: float = 1e-5,
         dtype=None,
-        show_expected: bool = True,
+        show_expected: bool = False,
     ):
         """Fail with :func:`compare`'s message unless ``got`` matches ``expected``."""
         message = compare(

@@ -196,14 +196,14 @@ def compare(
     atol: float = 1e-6,
     rtol: float = 1e-5,
     dtype=None,
-    show_expected: bool = True,
+    show_expected: bool = False,
 ) -> str | None:
     """``None`` when ``got`` matches ``expected``; otherwise the first real problem.
 
     ``mistakes`` are :class:`Mistake` s; when ``got`` matches one of their results, its
     explanation is added, so the message says *why* the value is wrong, not only that it is.
-    ``dtype`` (e.g. ``"float32"``) demands that dtype. ``show_expected=False`` keeps the
-    expected values out of the message (a hidden case's answer is not given away).
+    ``dtype`` (e.g. ``"float32"``) demands that dtype. The expected values stay out of the
+    message (a hidden case's answer is not given away) unless ``show_expected=True``.
     """
     want = np.asarray(expected, dtype=float)
     problem = structural_problem(got, what=what, shape=want.shape, dtype=dtype, finite=False)
