@@ -76,7 +76,8 @@ def test_live_copy_is_the_lesson_with_its_live_cells_emptied(lesson):
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)
 def test_every_relative_link_of_a_live_copy_leads_to_a_file(lesson):
     copy = make_student.live_path(lesson)
-    targets = LINK.findall(copy.read_text())
+    prose = [c.source for c in jupytext.read(copy).cells if c.cell_type == "markdown"]
+    targets = [target for text in prose for target in LINK.findall(text)]
     assert any(target.startswith("../") for target in targets)  # the lesson, the exercise
     for target in targets:
         assert (copy.parent / target).exists(), f"{copy.name}: broken link {target}"
@@ -148,6 +149,11 @@ def test_generator_empties_live_cells_to_one_line_prompts():
     assert "import numpy as np" in text and 'tags=["live", "nbval-check-output"]' in text
     assert "the 3 code cells tagged `live`" in text and "[the lesson](../09-lesson.ipynb)" in text
     compile(text, "live", "exec")
+
+
+def test_prompts_name_at_most_four_definitions_and_skip_throwaway_names():
+    prompt = make_student.live_prompt("_, a = 1, 2\nb = c = d = e = f = 3\n")
+    assert prompt == "# Live: write the code that defines `a`, `b`, `c`, `d` and 2 more"
 
 
 def test_generator_rebases_links_and_sends_lessons_to_their_live_copies():

@@ -417,6 +417,7 @@ def build_all(chosen: list[Path], execute=notebooks.execute) -> int:
 LESSONS = ROOT / "lessons"
 LIVE = LESSONS / "live"
 LIVE_TAG = "live"
+LIVE_PROMPT_NAMES = 4  # a prompt names at most this many of what the cell defines
 _LESSON_NAME = re.compile(r"^\d\d-.+\.(ipynb|py)$")
 # Appended to the first cell of every live copy, so nobody edits a generated file.
 LIVE_BANNER = (
@@ -454,9 +455,13 @@ def live_prompt(source: str) -> str:
             targets = [node.target]
         for target in targets:
             defined += [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
-    names = list(dict.fromkeys(defined))  # in order, once each
+    names = [n for n in dict.fromkeys(defined) if not n.startswith("_")]  # in order, once
     if names:
-        return f"# Live: write the code that defines {', '.join(f'`{n}`' for n in names)}"
+        shown = ", ".join(f"`{name}`" for name in names[:LIVE_PROMPT_NAMES])
+        more = len(names) - LIVE_PROMPT_NAMES
+        return f"# Live: write the code that defines {shown}" + (
+            f" and {more} more" if more > 0 else ""
+        )
     return "# Live: type this cell with the class (it is in the lesson)"
 
 
