@@ -54,7 +54,8 @@ def test_live_copy_is_the_lesson_with_its_live_cells_emptied(lesson):
     assert len(live_cells) == len(lesson_cells)
     emptied = 0
     for number, (original, copy) in enumerate(zip(lesson_cells, live_cells, strict=True)):
-        assert copy.cell_type == original.cell_type and copy.metadata == original.metadata
+        tags = [t for t in original.metadata.get("tags", []) if t != "nbval-check-output"]
+        assert copy.cell_type == original.cell_type and copy.metadata.get("tags", []) == tags
         if make_student.is_live(original):
             emptied += 1
             assert copy.source == make_student.live_prompt(original.source)
@@ -146,7 +147,7 @@ def test_generator_empties_live_cells_to_one_line_prompts():
     assert "# Live: Call it on a list: the rule still holds\n" in text
     assert "# Live: type this cell with the class" in text
     assert "return 2 * x" not in text and "print(total)" not in text
-    assert "import numpy as np" in text and 'tags=["live", "nbval-check-output"]' in text
+    assert "import numpy as np" in text and "nbval-check-output" not in text  # never compared
     assert "the 3 code cells tagged `live`" in text and "[the lesson](../09-lesson.ipynb)" in text
     compile(text, "live", "exec")
 

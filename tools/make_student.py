@@ -13,7 +13,8 @@ become a one-line prompt comment in ``lessons/live/NN-name.py`` (+ .ipynb, store
 outputs, with the lesson's slide metadata). The prompt is the cell's own first comment when
 it starts with one, else it names what the cell defines. Every other cell (prose, pictures,
 widgets, imports) is copied as it is; relative links are re-based for ``lessons/live/``,
-links to other lessons lead to their live copies. Nothing is executed: the lessons are.
+links to other lessons lead to their live copies, and ``nbval-check-output`` tags are
+dropped (nbval never runs a live copy). Nothing is executed: the lessons are.
 
 The solutions are the source: ``lessons/exercises/solutions/NN-name.py`` (py:percent, paired
 with an executed .ipynb). A student version ``lessons/exercises/NN-name.py`` (+ .ipynb with the
@@ -417,6 +418,7 @@ def build_all(chosen: list[Path], execute=notebooks.execute) -> int:
 LESSONS = ROOT / "lessons"
 LIVE = LESSONS / "live"
 LIVE_TAG = "live"
+NBVAL_TAG = "nbval-check-output"  # dropped in live copies: their outputs are compared nowhere
 LIVE_PROMPT_NAMES = 4  # a prompt names at most this many of what the cell defines
 _LESSON_NAME = re.compile(r"^\d\d-.+\.(ipynb|py)$")
 # Appended to the first cell of every live copy, so nobody edits a generated file.
@@ -486,6 +488,10 @@ def live_source(lesson_text: str, name: str = "<lesson>") -> str:
     for cell in notebook.cells:
         if LIVE_TAG in cell.metadata.get("tags", []) and not is_live(cell):
             raise MarkerError(f"{name}: only code cells can be tagged {LIVE_TAG!r}")
+        if NBVAL_TAG in cell.metadata.get("tags", []):  # nbval never runs a live copy
+            cell.metadata["tags"] = [t for t in cell.metadata["tags"] if t != NBVAL_TAG]
+            if not cell.metadata["tags"]:
+                del cell.metadata["tags"]
         if is_live(cell):
             cell.source = live_prompt(cell.source)
             count += 1
