@@ -90,6 +90,7 @@ def test_live_notebook_is_stored_without_outputs_and_presents_as_slides(lesson):
     assert all(not cell.get("outputs") for cell in notebook.cells if cell.cell_type == "code")
     assert notebook.cells[0].metadata["slideshow"] == {"slide_type": "slide"}
     assert notebook.metadata["rise"] == {"scroll": True}
+    assert notebook.metadata["kernelspec"]["name"] == "python3"  # opens without asking
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda p: p.stem)

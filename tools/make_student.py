@@ -513,6 +513,7 @@ def live_notebook_text(live_text: str) -> str:
     notebook = jupytext.reads(live_text, fmt="py:percent")
     notebooks.give_stable_ids(notebook)
     notebooks.add_slide_metadata(notebook)
+    notebook.metadata["kernelspec"] = dict(notebooks.KERNELSPEC)  # opens without asking
     return jupytext.writes(notebook, fmt="ipynb")
 
 

@@ -90,6 +90,8 @@ def out_of_sync() -> list[str]:
     return problems
 
 
+# The kernel every notebook here opens with (some .py sources carry no header to say so).
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 # RISE's own setting, in the notebook: sections are longer than a screen, so slides scroll.
 RISE_SETTINGS = {"scroll": True}
 
@@ -169,11 +171,7 @@ def execute(source: Path) -> str:
     give_stable_ids(notebook)
     if presented(source):
         add_slide_metadata(notebook)
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3 (ipykernel)",
-        "language": "python",
-    }
+    notebook.metadata["kernelspec"] = dict(KERNELSPEC)
     NotebookClient(
         notebook,
         timeout=600,
