@@ -155,7 +155,7 @@ plt.show()
 #
 # By hand, for AND with $w = (1, 1)$, $b = -1.5$:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 weights, bias = np.array([1.0, 1.0]), -1.5
 X_and, y_and = make_gate("AND")
 print(" x1 x2 |    z  | ŷ | y")
@@ -236,7 +236,7 @@ show_source(perceptron_update)
 # and $\eta \cdot \mathrm{error}$ to the bias. New arrays are returned, so the caller's
 # weights are untouched. Let us check the claim about $z'$ on one mistake:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 x, target, eta = np.array([2.0, -1.0]), 1, 0.5
 w, b = np.array([-1.0, 1.0]), 0.5
 z_before = w @ x + b  # -2.5: predicted 0, should be 1
@@ -305,7 +305,7 @@ assert status.state == "converged" and status.epochs == 5
 # $\lVert w \rVert / \lVert (w, b) \rVert = \sqrt 2/\sqrt{18} = 1/3$: so expect
 # $\gamma \approx 0.085$, a third of the plane margin of about $0.25$ (checked below).
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 X_blobs, y_blobs = make_blobs(100, separation=2.0, seed=0)
 X_blobs = X_blobs + 2.0
 order = np.random.default_rng(0).permutation(len(X_blobs))
@@ -514,7 +514,7 @@ assert correct.sum(axis=1).max() == 3
 # way out is to stack neurons: XOR is AND(OR, NAND), and each of those *is* linearly
 # separable. Our three trained perceptrons, wired into two layers, compute XOR:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 hidden = np.c_[gate_models["OR"].predict(X_xor), gate_models["NAND"].predict(X_xor)]
 two_layer_output = gate_models["AND"].predict(hidden)
 print("x:", X_xor.astype(int).tolist(), "→", two_layer_output.tolist())

@@ -72,7 +72,7 @@ rng = seed_everything(0)
 # $(n_\text{out}, n_\text{in})$: **one row per unit, one column per input**, and $b$ has
 # $n_\text{out}$ entries. The shapes in code:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 n_in, n_out = 3, 4
 W = rng.normal(size=(n_out, n_in))
 b = np.zeros(n_out)
@@ -98,7 +98,7 @@ assert np.isclose(z[1], sum(W[1, k] * x[k] for k in range(n_in)) + b[1])  # row 
 # $W x^{(i)} + b$: one matrix product computes the layer for all examples at once. This is
 # also PyTorch's convention (`nn.Linear` stores `weight` with shape `(out, in)`).
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 X = rng.normal(size=(5, n_in))  # 5 examples
 Z = X @ W.T + b
 print("X", X.shape, "@ W.T", W.T.shape, "+ b", b.shape, "->", Z.shape)
@@ -129,7 +129,7 @@ show_source(Layer, mlp_forward)
 # A network with 2 inputs, two hidden layers of 4 and 3 units and 1 output. Every
 # intermediate array has one row per example:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 layers = init_mlp([2, 4, 3, 1], hidden_activation="tanh", rng=rng)
 cache = mlp_forward(layers, rng.normal(size=(6, 2)))
 for number, (layer, Z_l) in enumerate(zip(layers, cache.pre_activations, strict=True), start=1):
@@ -181,7 +181,7 @@ print("three linear layers == one linear layer with W of shape", W_merged.shape)
 # OR fires when $x_1 + x_2 > 0.5$, NAND when $x_1 + x_2 < 1.5$, AND when both hidden
 # units fire. We set the weights **by hand**:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 hand_layers = [
     Layer(
         W=np.array([[20.0, 20.0], [-20.0, -20.0]]), b=np.array([-10.0, 30.0]), activation="sigmoid"
@@ -235,7 +235,7 @@ plot_xor_representation(hand_layers, "Hand-set weights: h₁ = OR, h₂ = NAND, 
 # pass, loss, gradients, small step downhill. *How* the gradients are computed is
 # lesson 3's topic (backpropagation); here we use it as a black box.
 
-# %%
+# %% tags=["live"]
 learned_layers = init_mlp(
     [2, 2, 1],
     hidden_activation="sigmoid",

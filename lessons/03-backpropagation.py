@@ -88,7 +88,7 @@ torch.set_default_dtype(torch.float64)  # gradient comparisons need float64's pr
 # $dh/dx = 2x$ and $d\sin(h)/dh = \cos h$, so $f'(x) = \cos(x^2)\cdot 2x$. Checked against
 # a numerical estimate (section 6 explains why this one is so accurate):
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 x0, epsilon = 0.7, 1e-6
 chain_rule = math.cos(x0**2) * 2 * x0
 numerical = (math.sin((x0 + epsilon) ** 2) - math.sin((x0 - epsilon) ** 2)) / (2 * epsilon)
@@ -122,7 +122,7 @@ print(f"sum over both paths: {two_paths:.8f}   numerical: {numerical:.8f}")
 # it computes (like Karpathy's *micrograd*): every result remembers its parents and the
 # operation that made it.
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 a = Value(2.0, "a", parameter=True)
 b = Value(-1.5, "b", parameter=True)
 c = Value(0.5, "c", parameter=True)
@@ -256,7 +256,7 @@ assert (a.grad, b.grad, c.grad) == (tape.grad_of(a), tape.grad_of(b), tape.grad_
 # %% [markdown]
 # **Agreement with PyTorch.** PyTorch's autograd records the same kind of graph:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 a_t, b_t, c_t = (torch.tensor(v.data, requires_grad=True) for v in (a, b, c))
 L_t = (a_t * b_t + c_t) * a_t
 L_t.backward()
@@ -351,7 +351,7 @@ while walk.next():
 # The stepper computed all of this node by node with the scalar engine. The matrix-form
 # equations must give the same $\delta$s — checked against the course's matrix code:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 matrix_layers = [
     Layer(W=np.array([[0.5, -0.4], [0.3, 0.8]]), b=np.array([0.1, -0.2]), activation="sigmoid"),
     Layer(W=np.array([[1.0, -1.2]]), b=np.array([0.05]), activation="sigmoid"),
@@ -485,7 +485,7 @@ show_source(gradient_descent_step, train_mlp)
 # This is exactly what lesson 2 used as a black box. Train the 2-2-1 XOR network with two
 # learning rates:
 
-# %%
+# %% tags=["live"]
 X_xor, y_xor = make_gate("XOR")
 targets_xor = y_xor.reshape(-1, 1)
 histories, xor_networks = {}, {}

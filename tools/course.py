@@ -2,7 +2,7 @@
 
     python tools/course.py lab     # first run: environment, packages, data; then JupyterLab
     python tools/course.py test    # the same setup, then ruff, unit tests, nbval, browser tests
-    python tools/course.py setup | data | sync | notebooks | student | bench | lint | site
+    python tools/course.py setup | data | sync | notebooks | student | live | bench | lint | site
 
 On Windows write ``py tools\\course.py lab``. ``--torch cpu`` installs PyTorch's CPU-only
 wheels (Linux's default PyTorch from PyPI is the CUDA build, several GB larger).
@@ -201,6 +201,11 @@ COMMANDS = {
         False,
         lambda p: run(python_of(p), "tools/make_student.py"),
         "regenerate the student exercises from the solutions",
+    ),
+    "live": (
+        False,
+        lambda p: run(python_of(p), "tools/make_student.py", "--live"),
+        "regenerate the lessons' live-coding copies (lessons/live/) from the lessons",
     ),
     "bench": (True, lambda p: run(python_of(p), "bench/run_all.py"), "run every benchmark"),
     "site": (
