@@ -753,7 +753,7 @@ small_xor = dict(
     train_fraction=0.1,
     hidden=(8, 8, 8),
     activation="relu",
-    learning_rate=0.03,
+    lr=0.03,
     batch_size=10,
     seed=course_seed(0),
 )
