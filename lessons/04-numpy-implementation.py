@@ -681,6 +681,7 @@ check_claim(
 )
 first_call = dropout_net.forward(X_val[:100]).copy()  # copied: the next call reuses the buffer
 assert not np.array_equal(first_call, dropout_net.forward(X_val[:100]))  # a new mask each call
+del mismatched, mismatched_net, dropout_net  # their copies and buffers: free them for what follows
 
 # %% [markdown]
 # ## 9. Debugging, part 2: before training for real
