@@ -108,7 +108,7 @@ def test_layer_matches_torch_autograd(kind, seed):
     if kind == "Dense":
         W_t = torch.tensor(layer.params["W"], requires_grad=True)
         b_t = torch.tensor(layer.params["b"], requires_grad=True)
-        out_t = x_t @ W_t + b_t
+        out_t = torch.nn.functional.linear(x_t, W_t, b_t)  # nn.Linear's layout: (n_out, n_in)
     else:
         out_t = TORCH_FUNCTIONS[kind](x_t)
     out_t.backward(torch.tensor(upstream))
@@ -378,10 +378,22 @@ def test_fit_names_a_schedule_that_returns_a_bad_rate():
 
 
 # --------------------------------------------------------------------------- layers and model
+def test_dense_weights_copy_to_and_from_torch_linear_without_transpose():
+    dense = nn.Dense(5, 3, rng=np.random.default_rng(0), dtype=F64)
+    linear = torch.nn.Linear(5, 3, dtype=torch.float64)
+    assert tuple(linear.weight.shape) == dense.params["W"].shape == (3, 5)
+    with torch.no_grad():
+        linear.weight.copy_(torch.from_numpy(dense.params["W"]))
+        linear.bias.copy_(torch.from_numpy(dense.params["b"]))
+    x = np.random.default_rng(1).standard_normal((4, 5))
+    expected = linear(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(dense.forward(x), expected, rtol=1e-12, atol=1e-12)
+
+
 def test_dense_shapes_dtype_and_init_scales():
     rng = np.random.default_rng(0)
     he = nn.Dense(1000, 400, rng=rng)
-    assert he.params["W"].dtype == np.float32 and he.params["W"].shape == (1000, 400)
+    assert he.params["W"].dtype == np.float32 and he.params["W"].shape == (400, 1000)
     assert he.params["W"].std() == pytest.approx(np.sqrt(2 / 1000), rel=0.02)
     xavier = nn.Dense(1000, 400, rng=rng, init="xavier")
     assert xavier.params["W"].std() == pytest.approx(np.sqrt(2 / 1400), rel=0.02)
@@ -550,10 +562,9 @@ def test_benchmark_compares_the_same_architecture_and_both_learn():
     y = (X[:, :392].sum(axis=1) > X[:, 392:].sum(axis=1)).astype(np.int64)  # learnable
     numpy_trainer, torch_trainer = bench.NumpyTrainer(X, y), bench.TorchTrainer(X, y)
     numpy_shapes = [param.shape for param in numpy_trainer.model.parameters()]
-    # torch stores Linear weights as (out, in): transposed relative to ours
-    torch_shapes = [tuple(reversed(p.shape)) for p in torch_trainer.model.parameters()]
+    torch_shapes = [tuple(p.shape) for p in torch_trainer.model.parameters()]  # same layout
     assert (
-        numpy_shapes == torch_shapes == [(784, 256), (256,), (256, 128), (128,), (128, 10), (10,)]
+        numpy_shapes == torch_shapes == [(256, 784), (256,), (128, 256), (128,), (10, 128), (10,)]
     )
     for trainer in (numpy_trainer, torch_trainer):
         first = trainer.epoch()

@@ -132,10 +132,10 @@ def test_add_and_remove_layer_keep_every_other_weight():
     model.remove_layer()
     assert all(np.array_equal(a, b) for a, b in zip(before, weights_of(model), strict=True))
 
-    model.add_layer(units=6, index=0)  # the layer after it gets 6 inputs, keeping 2 of its rows
+    model.add_layer(units=6, index=0)  # the layer after it gets 6 inputs, keeping 2 columns
     assert model.hidden == (6, 4, 3)
-    second = model.dense[1].params["W"]
-    np.testing.assert_array_equal(second[:2], before[0])
+    second = model.dense[1].params["W"]  # (n_out, n_in): one column per input
+    np.testing.assert_array_equal(second[:, :2], before[0])
     model.run(epochs=1)  # still trains
     assert model.epoch == 3
 
@@ -145,21 +145,24 @@ def test_units_and_features_keep_the_other_weights():
     W_in, W_out = model.dense[0].params["W"].copy(), model.dense[1].params["W"].copy()
     model.add_unit(0)
     assert model.hidden == (5,)
-    np.testing.assert_array_equal(model.dense[0].params["W"][:, :4], W_in)
-    np.testing.assert_array_equal(model.dense[1].params["W"][:4], W_out)
+    # W is (n_out, n_in): a unit is a row of its own layer and a column of the next one
+    np.testing.assert_array_equal(model.dense[0].params["W"][:4], W_in)
+    np.testing.assert_array_equal(model.dense[1].params["W"][:, :4], W_out)
     model.remove_unit(0, unit=1)  # units 0, 2, 3 and the new one remain, in that order
     assert model.hidden == (4,)
-    np.testing.assert_array_equal(model.dense[0].params["W"][:, :3], np.delete(W_in, 1, axis=1))
-    np.testing.assert_array_equal(model.dense[1].params["W"][:3], np.delete(W_out, 1, axis=0))
+    np.testing.assert_array_equal(model.dense[0].params["W"][:3], np.delete(W_in, 1, axis=0))
+    np.testing.assert_array_equal(model.dense[1].params["W"][:, :3], np.delete(W_out, 1, axis=1))
 
-    rows = model.dense[0].params["W"].copy()
+    columns = model.dense[0].params["W"].copy()  # one column per input feature
     model.toggle_feature("x1^2")
     assert model.features == ("x1", "x2", "x1^2")
-    np.testing.assert_array_equal(model.dense[0].params["W"][:2], rows)
-    new_row = model.dense[0].params["W"][2].copy()
+    np.testing.assert_array_equal(model.dense[0].params["W"][:, :2], columns)
+    new_column = model.dense[0].params["W"][:, 2].copy()
     model.toggle_feature("x2")
     assert model.features == ("x1", "x1^2")
-    np.testing.assert_array_equal(model.dense[0].params["W"], np.stack([rows[0], new_row]))
+    np.testing.assert_array_equal(
+        model.dense[0].params["W"], np.column_stack([columns[:, 0], new_column])
+    )
 
 
 # --------------------------------------------------------------------------- controls

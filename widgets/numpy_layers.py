@@ -70,14 +70,17 @@ def _require_forward(cache, layer: str) -> None:
 
 
 def init_weights(n_in: int, n_out: int, init="he", *, rng=None, dtype=DTYPE) -> np.ndarray:
-    """An (n_in, n_out) weight matrix drawn so that signals keep their scale layer after layer.
+    """An (n_out, n_in) weight matrix drawn so that signals keep their scale layer after layer.
 
+    Row k holds unit k's n_in incoming weights, the layout of PyTorch's ``nn.Linear.weight``.
     ``"he"``: normal with std sqrt(2 / n_in), for ReLU layers (ReLU zeroes half the signal,
     so the variance is doubled to compensate). ``"xavier"``: uniform in +-sqrt(6 / (n_in + n_out)),
     i.e. variance 2 / (n_in + n_out), for tanh and sigmoid layers. A number: normal with that
     standard deviation (to show what a bad scale does).
     """
     rng = np.random.default_rng() if rng is None else rng
+    # Drawn as (n_in, n_out) and stored transposed: a seed then gives the very networks whose
+    # results the lessons measured (lessons/MARGINS.md); the distribution is the same.
     if init == "he":
         weights = rng.standard_normal((n_in, n_out)) * math.sqrt(2.0 / n_in)
     elif init == "xavier":
@@ -89,7 +92,7 @@ def init_weights(n_in: int, n_out: int, init="he", *, rng=None, dtype=DTYPE) -> 
         raise ValueError(
             f"init must be one of {INITS} or a positive standard deviation, not {init!r}"
         )
-    return weights.astype(dtype)
+    return np.ascontiguousarray(weights.T, dtype=dtype)
 
 
 # --------------------------------------------------------------------------- layers
@@ -127,11 +130,13 @@ class Layer:
 
 
 class Dense(Layer):
-    """A fully connected layer: ``out = x @ W + b`` with W of shape (n_in, n_out).
+    """A fully connected layer: ``out = x @ W.T + b`` with W of shape (n_out, n_in).
 
+    W's layout is PyTorch's ``nn.Linear.weight`` (and lesson 2's): row k holds the incoming
+    weights of unit k, so weights copy between the two without a transpose.
     Backward, for a batch x and the upstream gradient G = dLoss/d(out)::
 
-        dW = x.T @ G        db = G.sum(axis=0)        dx = G @ W.T
+        dW = G.T @ x        db = G.sum(axis=0)        dx = G @ W
 
     ``grads`` are overwritten by each backward call (not accumulated), so there is no
     ``zero_grad`` to forget.
@@ -154,7 +159,7 @@ class Dense(Layer):
         x = _check_batch(x, self.n_in, "Dense")
         self._x = x  # kept for backward: dW needs the input
         out = self._buffers.get("out", (len(x), self.n_out), self.params["W"].dtype)
-        np.matmul(x, self.params["W"], out=out)
+        np.matmul(x, self.params["W"].T, out=out)  # a transposed view: BLAS reads it, no copy
         out += self.params["b"]
         return out
 
@@ -165,12 +170,12 @@ class Dense(Layer):
         and skipping it saves one of the layer's two large matrix products.
         """
         _require_forward(self._x, "Dense")
-        np.matmul(self._x.T, grad_output, out=self.grads["W"])
+        np.matmul(grad_output.T, self._x, out=self.grads["W"])
         np.sum(grad_output, axis=0, out=self.grads["b"])
         if not input_grad:
             return None
         grad_input = self._buffers.get("grad_input", self._x.shape, self.params["W"].dtype)
-        np.matmul(grad_output, self.params["W"].T, out=grad_input)
+        np.matmul(grad_output, self.params["W"], out=grad_input)
         return grad_input
 
     def __repr__(self) -> str:

@@ -12,6 +12,9 @@ exercise checks rely on::
     layer.params, layer.grads            # dicts of arrays with the same keys ("W", "b");
                                          # empty for layers without parameters
 
+A ``Dense`` layer's ``W`` has shape (n_out, n_in), one row per unit: the layout of
+PyTorch's ``nn.Linear.weight`` and of lesson 2, so ``out = x @ W.T + b``.
+
 A :class:`Sequential` model chains layers and has the same interface; a loss turns
 the model's output into a number (``forward``) and starts backpropagation
 (``backward``); an optimizer updates ``params`` in place from ``grads``.

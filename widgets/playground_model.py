@@ -269,18 +269,19 @@ class PlaygroundModel:
             weight_decay=weight_decay,
         )
 
-    def _resized(self, old: nn.Dense, rows: list, columns: list) -> nn.Dense:
-        """A Dense layer whose weight ``[i, j]`` is ``old``'s ``[rows[i], columns[j]]``;
-        entries whose row or column is None (a new input or unit) are drawn fresh."""
-        new = nn.Dense(len(rows), len(columns), rng=self.rng, init=self._init)
-        kept_rows = [i for i, row in enumerate(rows) if row is not None]
-        kept_columns = [j for j, column in enumerate(columns) if column is not None]
-        old_rows = [rows[i] for i in kept_rows]
-        old_columns = [columns[j] for j in kept_columns]
-        new.params["W"][np.ix_(kept_rows, kept_columns)] = old.params["W"][
-            np.ix_(old_rows, old_columns)
+    def _resized(self, old: nn.Dense, inputs: list, units: list) -> nn.Dense:
+        """A Dense layer whose input ``i`` is ``old``'s input ``inputs[i]`` and whose unit ``k``
+        is ``old``'s unit ``units[k]``: weight ``W[k, i]`` is ``old``'s ``W[units[k], inputs[i]]``
+        (W is (n_out, n_in)). Entries of a new input or unit (None) are drawn fresh."""
+        new = nn.Dense(len(inputs), len(units), rng=self.rng, init=self._init)
+        kept_inputs = [i for i, source in enumerate(inputs) if source is not None]
+        kept_units = [k for k, source in enumerate(units) if source is not None]
+        old_inputs = [inputs[i] for i in kept_inputs]
+        old_units = [units[k] for k in kept_units]
+        new.params["W"][np.ix_(kept_units, kept_inputs)] = old.params["W"][
+            np.ix_(old_units, old_inputs)
         ]
-        new.params["b"][kept_columns] = old.params["b"][old_columns]
+        new.params["b"][kept_units] = old.params["b"][old_units]
         return new
 
     def _edit(self, hidden: tuple[int, ...]) -> None:
@@ -290,8 +291,8 @@ class PlaygroundModel:
 
     def _change_features(self, old_features: tuple[str, ...]) -> None:
         first = self.dense[0]
-        rows = [old_features.index(f) if f in old_features else None for f in self.features]
-        self.dense[0] = self._resized(first, rows, list(range(first.n_out)))
+        inputs = [old_features.index(f) if f in old_features else None for f in self.features]
+        self.dense[0] = self._resized(first, inputs, list(range(first.n_out)))
         self._assemble()
 
     def add_layer(self, units: int | None = None, index: int | None = None) -> None:
@@ -309,10 +310,10 @@ class PlaygroundModel:
             min(width_in, MAX_UNITS) if units is None else _check_int("units", units, 1, MAX_UNITS)
         )
         following = self.dense[index]
-        rows = [k if k < width_in else None for k in range(units)]
+        inputs = [k if k < width_in else None for k in range(units)]
         self.dense[index : index + 1] = [
             nn.Dense(width_in, units, rng=self.rng, init=self._init),
-            self._resized(following, rows, list(range(following.n_out))),
+            self._resized(following, inputs, list(range(following.n_out))),
         ]
         self.dropouts.insert(index, nn.Dropout(self.dropout, rng=self.rng))
         self._edit((*self.hidden[:index], units, *self.hidden[index:]))
@@ -327,9 +328,9 @@ class PlaygroundModel:
         )
         width_in = self.dense[index].n_in
         following = self.dense[index + 1]
-        rows = [k if k < following.n_in else None for k in range(width_in)]
+        inputs = [k if k < following.n_in else None for k in range(width_in)]
         self.dense[index : index + 2] = [
-            self._resized(following, rows, list(range(following.n_out)))
+            self._resized(following, inputs, list(range(following.n_out)))
         ]
         del self.dropouts[index]
         self._edit(self.hidden[:index] + self.hidden[index + 1 :])
@@ -429,15 +430,15 @@ class PlaygroundModel:
 
     # ---- what the view draws
     def weights(self) -> list[np.ndarray]:
-        """Each layer's weight matrix (n_in, n_out), inputs first: the diagram's edges.
+        """Each layer's weight matrix (n_out, n_in), inputs first: the diagram's edges.
 
         A classifier's two output logits act as one unit, since P(class 1) =
-        sigmoid(z1 - z0): its incoming weights are shown as ``W[:, 1] - W[:, 0]``.
+        sigmoid(z1 - z0): its incoming weights are shown as ``W[1] - W[0]``.
         """
         weights = [dense.params["W"] for dense in self.dense]
         if self.classification:
             last = weights[-1]
-            weights[-1] = (last[:, 1] - last[:, 0])[:, None]
+            weights[-1] = (last[1] - last[0])[None, :]
         return weights
 
     def predict(self, X) -> np.ndarray:

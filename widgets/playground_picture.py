@@ -233,7 +233,8 @@ class PlaygroundPicture:
                 pixels[top : top + self.TILE, left : left + self.TILE, 3] = 255
 
     def _update_edges(self, weights: list[np.ndarray]) -> None:
-        flat = np.concatenate([W.ravel() for W in weights])  # row-major: source, then target
+        # W is (target, source); the segments run source by source, each to every target
+        flat = np.concatenate([W.T.ravel() for W in weights])
         colours = np.ones((len(flat), 4))
         colours[:, :3] = _colours(np.sign(flat)) / 255
         colours[:, 3] = np.clip(0.25 + np.abs(flat), 0.25, 0.9)
