@@ -1091,8 +1091,9 @@ check_claim(
 # What each cure did, as the table and the curves say:
 #
 # * **no cure**: validation accuracy peaks after a few epochs and then falls by more
-#   than 8 points, while training accuracy climbs far above the 60 % of labels that are
-#   right: the network is memorising the shuffled ones;
+#   than 8 points, while training accuracy climbs far above the share of labels that are
+#   right (about 64 %: the 60 % left alone, plus the shuffled ones that land on their own
+#   class by chance): the network is memorising the shuffled ones;
 # * **early stopping** keeps an epoch near that peak: the cheapest cure, and here about
 #   as good as dropout, since nothing about the later epochs was worth keeping;
 # * **dropout** stops the collapse almost entirely; its network cannot rely on single
@@ -1106,9 +1107,9 @@ check_claim(
 #   lowest of all). Regularisation is a dose: add one cure at a time and keep what the
 #   validation set rewards.
 #
-# Every cured run keeps its training accuracy below 65 %, close to the share of labels
+# Every cured run keeps its training accuracy below 65 %, at most the share of labels
 # that can be learned. None of them can invent the information that the shuffled labels
-# destroyed; more clean data is the strongest cure.
+# destroyed.
 
 # %% [markdown]
 # ### In the playground: noise, too little data, and L2
@@ -1584,7 +1585,7 @@ else:
 #    needs (the control), scratch wins.
 # 5. Fewer steps per epoch: at the same learning rate the accuracy after the same
 #    epochs drops. Raise the learning rate with the batch size (section 4: 5x the rate
-#    recovered part of the loss), with warm-up or batch norm if it turns unstable.
+#    recovered part of the lost accuracy), with warm-up or batch norm if it turns unstable.
 # </details>
 #
 # The cells below check each answer with an experiment.
