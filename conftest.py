@@ -2,6 +2,10 @@
 
 import os
 
+# The live-coding copies (lessons/live/) have cells emptied on purpose: nbval does not run
+# them; tests/test_live_copies.py runs each up to its first emptied cell.
+collect_ignore_glob = ["lessons/live/*"]
+
 
 def pytest_collectstart(collector):
     # nbval already skips PNG/JPEG and widget model ids; SVG carries random element ids.

@@ -38,7 +38,7 @@ def main() -> None:
     )
     times = []
     for view in ("network", "graph"):
-        stepper = BackpropStepper(network, learning_rate=0.5, view=view)
+        stepper = BackpropStepper(network, lr=0.5, view=view)
         _ = stepper.widget  # build the widgets once, as displaying the stepper does
         view_times = click_times_ms(stepper, rounds=20)
         print(

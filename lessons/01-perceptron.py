@@ -12,7 +12,8 @@
 # 2. apply Rosenblatt's learning rule $\Delta w = \eta\,(y - \hat y)\,x$ step by step, and
 #    say when it is guaranteed to converge;
 # 3. compare the step, sigmoid, tanh and ReLU activations and explain why gradient-based
-#    learning needs smooth ones;
+#    learning needs activations with a useful derivative (smooth ones, or ReLU, whose
+#    single kink does no harm);
 # 4. explain, and prove, why no single perceptron can compute XOR.
 #
 # **Plan:** play (5 min) · neuron → perceptron (5) · geometry (5) · learning rule (10) ·
@@ -23,6 +24,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from widgets.activations import ACTIVATIONS, sigmoid_derivative, step
+from widgets.claims import check_claim, course_seed
 from widgets.notebook import seed_everything, show_source
 from widgets.perceptron import Perceptron, perceptron_update
 from widgets.perceptron_plot import PerceptronPlot
@@ -153,7 +155,7 @@ plt.show()
 #
 # By hand, for AND with $w = (1, 1)$, $b = -1.5$:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 weights, bias = np.array([1.0, 1.0]), -1.5
 X_and, y_and = make_gate("AND")
 print(" x1 x2 |    z  | ŷ | y")
@@ -234,7 +236,7 @@ show_source(perceptron_update)
 # and $\eta \cdot \mathrm{error}$ to the bias. New arrays are returned, so the caller's
 # weights are untouched. Let us check the claim about $z'$ on one mistake:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 x, target, eta = np.array([2.0, -1.0]), 1, 0.5
 w, b = np.array([-1.0, 1.0]), 0.5
 z_before = w @ x + b  # -2.5: predicted 0, should be 1
@@ -295,8 +297,15 @@ assert status.state == "converged" and status.epochs == 5
 # $x_1 + x_2 = 0$; after the shift by $(2, 2)$ it is $x_1 + x_2 - 4 = 0$, so the theorem
 # applies with $u = (1, 1, -4)/\sqrt{18}$. We also shuffle the samples once: sorted by
 # class, they would be too easy.
+#
+# **Two margins.** The $0.25$ is a distance *in the plane*: every point lies at least
+# $0.25$ from the line. The theorem's $\gamma$ is measured with the unit vector $u$ over
+# $(w, b)$ and the inputs with a 1 appended, $\gamma = \min_i \pm\, u \cdot (x_i, 1)$.
+# For $u = (w, b)/\lVert (w, b) \rVert$ that is the plane distance times
+# $\lVert w \rVert / \lVert (w, b) \rVert = \sqrt 2/\sqrt{18} = 1/3$: so expect
+# $\gamma \approx 0.085$, a third of the plane margin of about $0.25$ (checked below).
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 X_blobs, y_blobs = make_blobs(100, separation=2.0, seed=0)
 X_blobs = X_blobs + 2.0
 order = np.random.default_rng(0).permutation(len(X_blobs))
@@ -319,10 +328,42 @@ print(f"margin γ = {margin:.3f}, radius R = {radius:.2f}")
 print(f"mistakes made: {mistakes}  ≤  bound (R/γ)² = {(radius / margin) ** 2:.0f}")
 assert margin > 0 and mistakes <= (radius / margin) ** 2
 assert blob_model.status.state == "converged" and blob_model.epochs >= 3
+plane_margin = np.min((2 * y_blobs - 1) * (X_blobs @ [1.0, 1.0] - 4.0) / np.sqrt(2))
+print(f"distance in the plane: {plane_margin:.3f} ≥ 0.25;  γ = that × 1/3 = {plane_margin / 3:.3f}")
+assert plane_margin >= 0.25 and np.isclose(margin, plane_margin / 3)
 
 # %% [markdown]
 # The bound is a worst case, far above what happens here; what matters is that it is
-# finite. It grows as the margin shrinks: classes that almost touch take longer.
+# finite. It grows as the margin shrinks, like $1/\gamma^2$. Does the actual number of
+# mistakes grow too? Bring the blobs closer (separation 1 instead of 2) and let
+# `make_blobs` keep points at least 0.5, 0.2 or 0.05 from the line; for each, train on
+# five shuffled orders and count every mistake until convergence:
+
+# %%
+margin_runs = {}
+for plane_gap in (0.5, 0.2, 0.05):
+    X_close, y_close = make_blobs(100, separation=1.0, margin=plane_gap, seed=0)
+    X_close = X_close + 2.0
+    augmented_close = np.c_[X_close, np.ones(len(X_close))]
+    gamma = np.min((2 * y_close - 1) * (augmented_close @ u))
+    bound = (np.linalg.norm(augmented_close, axis=1).max() / gamma) ** 2
+    counts = []
+    for order_seed in range(5):
+        order = np.random.default_rng(course_seed(order_seed)).permutation(len(X_close))
+        close_model = Perceptron(X_close[order], y_close[order], max_epochs=5000)
+        assert close_model.train().state == "converged"
+        counts.append(sum(close_model.mistakes_per_epoch))
+        assert counts[-1] <= bound  # the theorem, on every run
+    margin_runs[plane_gap] = counts
+    print(f"plane margin ≥ {plane_gap:4}: γ = {gamma:.4f}, bound {bound:8.0f}, "
+          f"mistakes in 5 orders: {counts}")
+growth = np.median(margin_runs[0.05]) / np.median(margin_runs[0.5])
+check_claim("lesson 1: median mistakes, margin 0.05 over margin 0.5", growth, at_least=2)
+
+# %% [markdown]
+# The mistakes grow as the margin shrinks (the median over five orders, at least
+# twofold from 0.5 to 0.05), though far more slowly than the bound: classes that almost
+# touch take longer, and the bound only promises that they finish.
 #
 # %% [markdown]
 # Left: the final boundary, and dashed the ones after earlier epochs (fainter =
@@ -346,7 +387,9 @@ plt.show()
 # ## 5. Activation functions (8 min)
 #
 # The step is one choice of *activation function* $f$ in $\hat y = f(z)$. Networks
-# trained by gradient descent (from lesson 2 on) use smooth ones:
+# trained by gradient descent (from lesson 2 on) need a derivative that carries signal:
+# smooth ones like the sigmoid and tanh, or ReLU, which is smooth everywhere except at
+# $z = 0$ (a single point, where one simply uses 0 or 1 as its slope):
 #
 # | name | $f(z)$ | $f'(z)$ | range |
 # |---|---|---|---|
@@ -471,7 +514,7 @@ assert correct.sum(axis=1).max() == 3
 # way out is to stack neurons: XOR is AND(OR, NAND), and each of those *is* linearly
 # separable. Our three trained perceptrons, wired into two layers, compute XOR:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 hidden = np.c_[gate_models["OR"].predict(X_xor), gate_models["NAND"].predict(X_xor)]
 two_layer_output = gate_models["AND"].predict(hidden)
 print("x:", X_xor.astype(int).tolist(), "→", two_layer_output.tolist())
@@ -480,7 +523,7 @@ assert np.array_equal(two_layer_output, y_xor)
 # %% [markdown]
 # That is a **multi-layer perceptron**, the subject of lesson 2. Its weights can no
 # longer be learned with Rosenblatt's rule (the hidden neurons have no targets): that
-# needs gradients, hence smooth activations.
+# needs gradients, hence activations whose derivative is not zero almost everywhere.
 #
 # Try it: in the playground below (XOR), press ▶ and watch the status line report the
 # cycle; then switch to `blobs` or your own data with
@@ -552,15 +595,30 @@ assert moons_model.status.state == "epoch cap"
 #    contradict each other. You need two layers.
 #
 # </details>
+#
+# The cell below checks every answer: 1 by the update, 2 on a thousand random points
+# (and the sigmoid's sharper output), 3 with a gradient-descent step on a squared error
+# through the step function, 4 by training.
 
 # %% tags=["nbval-check-output"]
 w_new, b_new = perceptron_update([2.0, -1.0], 0.5, [1.0, 3.0], 1, 0.5)
 assert step(np.array([2.0, -1.0]) @ [1.0, 3.0] + 0.5) == 0
 assert w_new.tolist() == [2.5, 0.5] and b_new == 1.0
+# Answer 2: ×10 keeps every class, and only sharpens a sigmoid's output.
+w_q, b_q = np.array([2.0, -1.0]), 0.5
+assert np.array_equal(step(X_grid @ w_q + b_q), step(X_grid @ (10 * w_q) + 10 * b_q))
+sigmoid = ACTIVATIONS["sigmoid"][0]
+assert np.all(np.abs(sigmoid(X_grid @ (10 * w_q) + 10 * b_q) - 0.5)
+              >= np.abs(sigmoid(X_grid @ w_q + b_q) - 0.5))
+# Answer 3: the chain rule's gradient of (step(w·x + b) - y)² is 2 (ŷ - y) step'(z) x = 0.
+z_and = X_and @ w_q + b_q
+gradient_w = 2 * (step(z_and) - y_and) * ACTIVATIONS["step"][1](z_and) @ X_and
+assert np.all(gradient_w == 0) and np.any(step(z_and) != y_and)  # wrong, yet no signal
+# Answer 4: XNOR makes the rule cycle, like XOR.
 xnor_model = Perceptron(*make_gate("XOR"))
 xnor_model.set_data(X_xor, 1 - y_xor)
 assert xnor_model.train().state == "cycling"
-print("answers 1 and 4 check out")
+print("answers 1, 2, 3 and 4 check out")
 
 # %% [markdown]
 # ## Summary
@@ -572,8 +630,8 @@ print("answers 1 and 4 check out")
 #   changes the weights only on mistakes, each time in the right direction; on linearly
 #   separable data it converges after at most $(R/\gamma)^2$ mistakes.
 # - Step, sigmoid, tanh and ReLU are activation functions; gradient-based learning
-#   needs a useful derivative, which the step does not have and sigmoid/tanh lose when
-#   they saturate.
+#   needs a useful derivative, which the step does not have, sigmoid/tanh lose when
+#   they saturate, and ReLU keeps for $z > 0$ (its one kink at 0 does no harm).
 # - XOR is not linearly separable: the rule cycles for ever, and no weights exist. Two
 #   layers of perceptrons solve it, which is where lesson 2 starts.
 #

@@ -38,7 +38,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from widgets.activations import sigmoid
+from widgets.activations import sigmoid, softmax
 from widgets.claims import check_claim, course_seed
 from widgets.decision_regions import plot_decision_regions
 from widgets.mlp_by_hand import (
@@ -72,7 +72,7 @@ rng = seed_everything(0)
 # $(n_\text{out}, n_\text{in})$: **one row per unit, one column per input**, and $b$ has
 # $n_\text{out}$ entries. The shapes in code:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 n_in, n_out = 3, 4
 W = rng.normal(size=(n_out, n_in))
 b = np.zeros(n_out)
@@ -98,7 +98,7 @@ assert np.isclose(z[1], sum(W[1, k] * x[k] for k in range(n_in)) + b[1])  # row 
 # $W x^{(i)} + b$: one matrix product computes the layer for all examples at once. This is
 # also PyTorch's convention (`nn.Linear` stores `weight` with shape `(out, in)`).
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 X = rng.normal(size=(5, n_in))  # 5 examples
 Z = X @ W.T + b
 print("X", X.shape, "@ W.T", W.T.shape, "+ b", b.shape, "->", Z.shape)
@@ -129,7 +129,7 @@ show_source(Layer, mlp_forward)
 # A network with 2 inputs, two hidden layers of 4 and 3 units and 1 output. Every
 # intermediate array has one row per example:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 layers = init_mlp([2, 4, 3, 1], hidden_activation="tanh", rng=rng)
 cache = mlp_forward(layers, rng.normal(size=(6, 2)))
 for number, (layer, Z_l) in enumerate(zip(layers, cache.pre_activations, strict=True), start=1):
@@ -181,7 +181,7 @@ print("three linear layers == one linear layer with W of shape", W_merged.shape)
 # OR fires when $x_1 + x_2 > 0.5$, NAND when $x_1 + x_2 < 1.5$, AND when both hidden
 # units fire. We set the weights **by hand**:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 hand_layers = [
     Layer(
         W=np.array([[20.0, 20.0], [-20.0, -20.0]]), b=np.array([-10.0, 30.0]), activation="sigmoid"
@@ -235,14 +235,14 @@ plot_xor_representation(hand_layers, "Hand-set weights: h₁ = OR, h₂ = NAND, 
 # pass, loss, gradients, small step downhill. *How* the gradients are computed is
 # lesson 3's topic (backpropagation); here we use it as a black box.
 
-# %%
+# %% tags=["live"]
 learned_layers = init_mlp(
     [2, 2, 1],
     hidden_activation="sigmoid",
     output_activation="sigmoid",
     rng=np.random.default_rng(0),  # a start that solves XOR; the next cell counts how many do
 )
-history = train_mlp(learned_layers, X_xor, y_xor.reshape(-1, 1), learning_rate=2.0, epochs=3000)
+history = train_mlp(learned_layers, X_xor, y_xor.reshape(-1, 1), lr=2.0, epochs=3000)
 print(f"loss: {history[0]:.3f} at the start, {history[-1]:.4f} after {len(history)} steps")
 print("predictions:", predict_classes(learned_layers, X_xor), " targets:", y_xor)
 assert np.array_equal(predict_classes(learned_layers, X_xor), y_xor)
@@ -258,28 +258,48 @@ plot_xor_representation(
 # move the two "1" points to one side of a line. A network discovers *some* useful
 # representation, rarely the one a person would pick.
 #
-# **Not every start succeeds.** With only two hidden units, some random starts end in a
-# poor local minimum. Count how many of 10 seeds solve XOR, with 2 and with 4 hidden units:
+# **Not every start succeeds.** With only two hidden units, some random starts have not
+# solved XOR after 2000 steps. Count how many of 10 seeds solve it, with 2 and with 4
+# hidden units, and look at the loss of the starts that fail:
 
 
 # %%
-def solved_xor(hidden_units, seed):
+def train_xor(hidden_units, seed):
+    """2000 steps from one random start: (solved?, the loss before each step)."""
     layers = init_mlp(
         [2, hidden_units, 1],
         hidden_activation="sigmoid",
         output_activation="sigmoid",
         rng=np.random.default_rng(course_seed(seed)),
     )
-    train_mlp(layers, X_xor, y_xor.reshape(-1, 1), learning_rate=2.0, epochs=2000)
-    return np.array_equal(predict_classes(layers, X_xor), y_xor)
+    history = train_mlp(layers, X_xor, y_xor.reshape(-1, 1), lr=2.0, epochs=2000)
+    return np.array_equal(predict_classes(layers, X_xor), y_xor), history
 
 
-solved = {units: sum(solved_xor(units, seed) for seed in range(10)) for units in (2, 4)}
+xor_runs = {units: [train_xor(units, seed) for seed in range(10)] for units in (2, 4)}
+solved = {units: sum(done for done, _ in runs) for units, runs in xor_runs.items()}
 print(f"solved XOR: {solved[2]}/10 starts with 2 hidden units, {solved[4]}/10 with 4")
 check_claim("lesson 2: XOR solved by 2 hidden units, starts of 10", solved[2], at_most=9)
 check_claim("lesson 2: XOR starts solved by 4 units minus by 2", solved[4] - solved[2], at_least=1)
+stalled = [history for done, history in xor_runs[2] if not done]
+for history in stalled:
+    print(f"a failing start: loss {history[999]:.3f} after 1000 steps, "
+          f"{history[-1]:.3f} after 2000")
+check_claim(
+    "lesson 2: failing starts' loss change over steps 1000-2000, median",
+    np.median([history[999] - history[-1] for history in stalled]),
+    at_most=0.02,
+)
 
 # %% [markdown]
+# The failing starts have all but stopped moving: their loss barely changes between
+# step 1000 and step 2000. From the loss alone you cannot tell two cases apart. A start
+# may sit on a **plateau**, a flat region where the gradients are tiny: at a loss near
+# $0.25$ (the loss of answering $0.5$ everywhere) it is still where every start begins,
+# and more steps or a larger learning rate get it out. Or it may have settled with one
+# or two points wrong in a **poor local minimum**. Lesson 3 looks at the plateau
+# closely, and at a loss function that crosses it in about half the steps.
+#
 # More units than strictly necessary make training easier: there are more ways to be
 # right. This is one reason practical networks are much wider than the minimum.
 #
@@ -292,7 +312,9 @@ check_claim("lesson 2: XOR starts solved by 4 units minus by 2", solved[4] - sol
 # The idea: each tanh unit is a smooth step placed where $w x + b = 0$; a weighted sum of
 # enough steps can follow any curve. Let us fit two periods of a sine, $y = \sin(2x)$ on
 # $[-\pi, \pi]$, with 1, 3, 10 and 50 hidden units. We spread the hidden biases over the
-# interval so that the steps start at different places.
+# interval so that the steps start at different places. Each width is one training run
+# from one random start; the claims below hold for each of five seeds (lessons/MARGINS.md
+# records them).
 
 # %%
 x_train = np.linspace(-np.pi, np.pi, 100).reshape(-1, 1)
@@ -304,7 +326,7 @@ def fit_sine(hidden_units):
     layers = init_mlp([1, hidden_units, 1], hidden_activation="tanh", rng=fit_rng)
     layers[0].W = fit_rng.normal(0, 2, size=(hidden_units, 1))
     layers[0].b = fit_rng.uniform(-2 * np.pi, 2 * np.pi, hidden_units)
-    train_mlp(layers, x_train, y_train, learning_rate=0.02, epochs=5000)
+    train_mlp(layers, x_train, y_train, lr=0.02, epochs=5000)
     return layers
 
 
@@ -337,8 +359,9 @@ plt.show()
 # interval. **What it does not promise:**
 #
 # * **how many units** — for hard functions the number can be astronomically large;
-# * **that training finds those weights** — it is an existence result; we needed a sensible
-#   initialisation and many gradient steps, and one unit more or less changes the result;
+# * **that training finds those weights** — it is an existence result; we chose the
+#   initialisation (steps spread over the interval) and ran 5000 gradient steps, and
+#   the theorem tells you neither;
 # * **anything outside the interval** — look at the grey band's edges above: the network
 #   has no reason to continue the sine. Checked:
 
@@ -351,16 +374,120 @@ outside_ratio = error_outside / fit_errors[50]
 check_claim("lesson 2: sine MSE outside / inside, 50 units", outside_ratio, at_least=10)
 
 # %% [markdown]
-# * **efficiency** — one wide layer *can* do everything, but deep networks often need far
-#   fewer units for the same function, because later layers reuse earlier layers' features.
-#   That is why practice uses depth.
+# * **efficiency** — one wide layer *can* do everything, but a deep network can need far
+#   fewer units for the same function, because later layers reuse earlier layers'
+#   features. The next example shows a function family where it does.
+#
+# ### Depth pays: a sawtooth
+#
+# The *tent map* $t(x) = 2x$ for $x < 0.5$ and $2 - 2x$ after folds $[0, 1]$ onto itself.
+# With ReLU units it is exact: $t(x) = 2\,\mathrm{relu}(x) - 4\,\mathrm{relu}(x - 0.5)$, a
+# layer of **two** units. Apply it $k$ times and you get a sawtooth with $2^{k-1}$ teeth,
+# $2^k$ straight pieces. A network with $k$ hidden layers of two ReLU units computes it
+# exactly (weights set by hand, as for XOR): each layer folds the previous layer's output
+# once more, doubling the pieces for 6 more parameters.
+#
+# A network with *one* hidden layer of $n$ ReLU units bends its output once per unit, so
+# on a line it has at most $n + 1$ straight pieces. To follow $2^k$ pieces it needs about
+# $2^k$ units. For $k = 4$:
+
+# %% tags=["nbval-check-output"]
+def tent_network(depth):
+    """k = depth hidden layers of 2 ReLU units: the tent map applied depth times."""
+    fold = dict(W=np.array([[2.0, -4.0], [2.0, -4.0]]), b=np.array([0.0, -0.5]))
+    return [
+        Layer(W=np.array([[1.0], [1.0]]), b=np.array([0.0, -0.5]), activation="relu"),
+        *[Layer(**fold, activation="relu") for _ in range(depth - 1)],
+        Layer(W=np.array([[2.0, -4.0]]), b=np.array([0.0]), activation="identity"),
+    ]
+
+
+def sawtooth(x, depth):
+    for _ in range(depth):
+        x = np.where(x < 0.5, 2 * x, 2 - 2 * x)
+    return x
+
+
+def count_pieces(x, y):
+    """Straight pieces of a piecewise-linear curve sampled on a fine grid."""
+    slopes = np.diff(y) / np.diff(x)
+    return 1 + int(np.sum(np.abs(np.diff(slopes)) > 1e-6))
+
+
+def parameters(layers):
+    return sum(layer.W.size + layer.b.size for layer in layers)
+
+
+x_saw = np.linspace(0, 1, 1025).reshape(-1, 1)  # the corners j/16 lie on this grid
+target_saw = sawtooth(x_saw[:, 0], 4)
+deep = tent_network(4)
+deep_output = mlp_forward(deep, x_saw).output[:, 0]
+print(f"deep: 4 hidden layers of 2 units, {parameters(deep)} parameters, "
+      f"{count_pieces(x_saw[:, 0], deep_output)} pieces, "
+      f"largest error {np.abs(deep_output - target_saw).max()}")
+assert np.array_equal(deep_output, target_saw) and parameters(deep) == 25
+assert count_pieces(x_saw[:, 0], target_saw) == 16
+
+
+# %% [markdown]
+# The same 25 parameters as one hidden layer: 8 units ($3 \cdot 8 + 1 = 25$), at most 9
+# pieces. However we place their bends, the best output weights are a least-squares
+# problem; we try 200 random placements and keep the best fit. With the bends exactly at
+# the sawtooth's corners, 16 units (49 parameters) fit it exactly:
+
+# %%
+def best_shallow_fit(bends):
+    """Smallest MSE of any one-hidden-layer ReLU net whose units bend at ``bends``."""
+    x = x_saw[:, 0]
+    features = np.c_[np.maximum(0.0, x[:, None] - bends[None, :]), x, np.ones_like(x)]
+    weights, *_ = np.linalg.lstsq(features, target_saw, rcond=None)
+    return float(np.mean((features @ weights - target_saw) ** 2))
+
+
+bend_rng = np.random.default_rng(course_seed(0))
+shallow_8 = min(best_shallow_fit(bend_rng.uniform(0, 1, 8)) for _ in range(200))
+shallow_16 = best_shallow_fit(np.arange(16) / 16)
+print(f"one layer,  8 units (25 parameters): best MSE of 200 placements {shallow_8:.3f}")
+print(f"one layer, 16 units (49 parameters), bends at the corners: MSE below 1e-12: "
+      f"{shallow_16 < 1e-12}")
+check_claim(
+    "lesson 2: sawtooth, best MSE of one layer with 25 parameters", shallow_8, at_least=0.03
+)
+assert shallow_16 < 1e-12
+print(" k  pieces  deep parameters  one-layer parameters (2^k units)")
+for k in range(1, 7):
+    print(f"{k:2d}  {2**k:6d}  {parameters(tent_network(k)):15d}  {3 * 2**k + 1:20d}")
+
+# %% [markdown]
+# With the same 25 parameters the deep network is exact and the wide one is not even
+# close (its error is near that of a flat line at 0.5, $1/12 \approx 0.083$). The deep
+# network's cost grows by 6 parameters per doubling of the pieces, the shallow one's
+# doubles: depth pays exponentially on this family. What the example does not say is
+# that gradient descent *finds* the deep weights from a random start: we set them by
+# hand, and training deep narrow networks is harder (lesson 4 meets some reasons).
 #
 # ## 5. Decision boundaries: width and depth
 #
-# For classification, the output layer has one unit per class (the class scores, or
-# *logits*) and the network predicts the class with the largest score. Training uses the
-# softmax cross-entropy loss (lesson 3 derives its gradient). We train four architectures
-# on three toy data sets and colour the plane by the predicted class:
+# For classification into several classes, the output layer has one unit per class and
+# no activation: its outputs are class scores, called **logits**, and the network
+# predicts the class with the largest score. To train it, the **softmax** turns the
+# scores into probabilities, $p_k = e^{z_k} / \sum_m e^{z_m}$ (positive, summing to 1,
+# in the same order as the scores), and the **cross-entropy** loss $-\log p_y$ is small
+# when the true class $y$ gets a high probability. Here `train_mlp` uses that loss as a
+# black box; lesson 3 derives it and its gradient. For three scores:
+
+# %% tags=["nbval-check-output"]
+scores = np.array([[2.0, 1.0, -1.0]])
+probabilities = softmax(scores)
+print("logits", scores[0], "-> softmax", np.round(probabilities[0], 3))
+print(f"cross-entropy if the true class is 0: {-np.log(probabilities[0, 0]):.3f}, "
+      f"if it is 2: {-np.log(probabilities[0, 2]):.3f}")
+assert np.isclose(probabilities.sum(), 1) and probabilities.argmax() == scores.argmax()
+
+# %% [markdown]
+# We train four architectures on three toy data sets and colour the plane by the
+# predicted class. Each picture is one run from one random start; the claims after them
+# hold for each of five seeds (lessons/MARGINS.md):
 #
 # * `[]` — no hidden layer: a linear classifier, like lesson 1's perceptron;
 # * `[3]` — one narrow hidden layer; `[16]` — one wider layer; `[16, 16]` — two layers.
@@ -381,7 +508,7 @@ def train_classifier(X, y, hidden_sizes):
         hidden_activation="tanh",
         rng=np.random.default_rng(course_seed(0)),
     )
-    train_mlp(layers, X, y, loss="cross_entropy", learning_rate=0.5, epochs=2000)
+    train_mlp(layers, X, y, loss="cross_entropy", lr=0.5, epochs=2000)
     return layers
 
 
@@ -418,11 +545,15 @@ plt.show()
 # %% [markdown]
 # What the pictures show, checked below:
 #
-# * without a hidden layer the boundary is a straight line (or, for three classes, three
-#   half-planes): fine for nothing here, hopeless for circles and spirals;
+# * without a hidden layer the boundary is a straight line; for three classes, each
+#   class's region is where its score beats the other two, an intersection of two
+#   half-planes: a convex wedge bounded by straight lines. Hopeless for circles and
+#   spirals;
 # * one hidden layer bends the boundary; a few units already handle moons and circles;
 # * the spirals need many bends: the narrow network fails, the wider and the deeper
-#   networks wind around the arms.
+#   networks wind around the arms. At this size the two reach about the same accuracy:
+#   depth's advantage is in how few parameters a function can need (the sawtooth), not
+#   a win on every small problem.
 
 # %%
 check_claim("lesson 2: linear classifier on circles", accuracy["circles", ()], at_most=0.7)
@@ -432,6 +563,16 @@ check_claim("lesson 2: [3] on circles", accuracy["circles", (3,)], at_least=0.95
 check_claim("lesson 2: [3] on spirals", accuracy["spirals", (3,)], at_most=0.9)
 check_claim("lesson 2: [16] on spirals", accuracy["spirals", (16,)], at_least=0.9)
 check_claim("lesson 2: [16, 16] on spirals", accuracy["spirals", (16, 16)], at_least=0.97)
+# The linear classifier's three regions are convex: the segment between two points of a
+# region stays in it.
+linear_spirals = classifiers["spirals", ()]
+plane = np.random.default_rng(0).uniform(-1.6, 1.6, size=(2000, 2))
+plane_classes = predict_classes(linear_spirals, plane)
+first, second = plane[:1000], plane[1000:]
+same = plane_classes[:1000] == plane_classes[1000:]
+for fraction in (0.25, 0.5, 0.75):
+    between = predict_classes(linear_spirals, (1 - fraction) * first + fraction * second)
+    assert np.array_equal(between[same], plane_classes[:1000][same])
 
 # %% [markdown]
 # These are *training* accuracies: a network that winds around every point may not do as
@@ -441,7 +582,8 @@ check_claim("lesson 2: [16, 16] on spirals", accuracy["spirals", (16, 16)], at_l
 #
 # * **Transposed weights.** `W` has shape `(n_out, n_in)`; writing `W @ x` with `W` as
 #   `(n_in, n_out)` either fails or, for square layers, silently computes the wrong thing.
-#   Print shapes; `mlp_forward` checks them for you.
+#   Print shapes; `mlp_forward` checks them for you. Lesson 4's layers and PyTorch's
+#   `nn.Linear` keep this convention.
 # * **Forgetting the activation.** Linear layers stacked are one linear layer (section 2).
 # * **Mixing up rows and columns of a batch.** One example per row: `Z = X @ W.T + b`.
 # * **Step activations in a trained network.** The step's derivative is zero, so gradient
@@ -454,7 +596,7 @@ check_claim("lesson 2: [16, 16] on spirals", accuracy["spirals", (16, 16)], at_l
 symmetric = init_mlp([2, 4, 1], hidden_activation="tanh", output_activation="sigmoid")
 for layer in symmetric:
     layer.W[:] = 0.1  # every unit starts the same
-train_mlp(symmetric, X_xor, y_xor.reshape(-1, 1), learning_rate=2.0, epochs=500)
+train_mlp(symmetric, X_xor, y_xor.reshape(-1, 1), lr=2.0, epochs=500)
 assert np.allclose(symmetric[0].W, symmetric[0].W[0])  # still four copies of one unit
 print("hidden weights after training from equal values:\n", np.round(symmetric[0].W, 3))
 
@@ -484,7 +626,8 @@ playground
 # %% [markdown]
 # Every control is also a method of `playground.model` (`add_layer()`, `set(...)`,
 # `run(epochs=...)`, ...), so what the playground shows can be checked in code. Each claim
-# below trains a fresh model on the same 500 points, half of them kept for testing.
+# below trains a fresh model on the same 500 points, half of them kept for testing: one
+# run each, whose claims hold for each of five seeds (lessons/MARGINS.md).
 #
 # **Features.** No straight line separates the circle's inside from its ring in
 # $(x_1, x_2)$. In $(x_1^2, x_2^2)$ the inside is the half-plane $x_1^2 + x_2^2 < r^2$,
@@ -498,8 +641,8 @@ def trained(epochs, **settings):
     return model
 
 
-squares = trained(30, features=("x1^2", "x2^2"), hidden=(), learning_rate=0.1)
-plain = trained(30, features=("x1", "x2"), hidden=(), learning_rate=0.1)
+squares = trained(30, features=("x1^2", "x2^2"), hidden=(), lr=0.1)
+plain = trained(30, features=("x1", "x2"), hidden=(), lr=0.1)
 print(
     f"one unit, no hidden layer: test accuracy {squares.test_accuracy:.0%} on x1², x2², "
     f"{plain.test_accuracy:.0%} on x1, x2"
@@ -585,13 +728,29 @@ for name, value in accuracy.items():
 # 3. They collapse into one linear map, whose decision boundary is a single straight line,
 #    and no line separates XOR's classes.
 # 4. "Enough" units may be impractically many, the theorem says nothing about finding the
-#    weights or about generalising, and depth reuses features, so deep networks usually
-#    need far fewer parameters for the same accuracy.
+#    weights or about generalising, and depth reuses features, so a deep network can need
+#    far fewer parameters for the same function (the sawtooth: 25 parameters deep, 49 in
+#    one layer for $k = 4$, and the gap doubles with every $k$).
 #
 # </details>
+#
+# Each answer, checked in code:
 
-# %%
-assert (128 * 784 + 128) == 100_480  # answer 1
+# %% tags=["nbval-check-output"]
+(layer_784,) = init_mlp([784, 128], rng=np.random.default_rng(0))  # answer 1
+assert layer_784.W.shape == (128, 784) and layer_784.b.shape == (128,)
+assert layer_784.W.size + layer_784.b.size == 100_480
+batch_output = mlp_forward([layer_784], np.zeros((64, 784))).output  # answer 2
+assert batch_output.shape == (64, 128)
+linear_xor = init_mlp(  # answer 3: linear hidden layers, trained, still miss a point
+    [2, 8, 8, 1], hidden_activation="identity", output_activation="sigmoid",
+    rng=np.random.default_rng(0),
+)
+train_mlp(linear_xor, X_xor, y_xor.reshape(-1, 1), lr=2.0, epochs=2000)
+assert np.sum(predict_classes(linear_xor, X_xor) == y_xor) <= 3
+assert parameters(tent_network(4)) == 25 < 3 * 16 + 1 == 49  # answer 4: the sawtooth
+assert count_pieces(x_saw[:, 0], mlp_forward(tent_network(5), x_saw).output[:, 0]) == 32
+print("answers 1 to 4 check out")
 
 # %% [markdown]
 # ## Summary
@@ -603,7 +762,8 @@ assert (128 * 784 + 128) == 100_480  # answer 1
 # * Without nonlinear activations, depth is useless: linear layers collapse into one.
 # * One hidden layer can approximate any continuous function on a bounded region, but the
 #   theorem says nothing about how many units, how to find them, or what happens outside.
-# * Width and depth let networks draw more complex decision boundaries.
+# * Width and depth let networks draw more complex decision boundaries; for some
+#   functions (the sawtooth) depth needs exponentially fewer parameters than width.
 #
 # **Practice:** the exercise
 # [02-forward-and-backward-by-hand](exercises/02-forward-and-backward-by-hand.ipynb):

@@ -19,8 +19,9 @@
 #
 # Lesson 2 trained networks with a black box, `train_mlp`, that somehow knew how each
 # weight should change. This lesson opens the box. **Backpropagation** computes the
-# gradient of the loss with respect to *every* weight in one backward sweep, at about the
-# cost of one forward pass. It is the chain rule, applied in a clever order.
+# gradient of the loss with respect to *every* weight in one backward sweep, for two to
+# three times the cost of the forward pass (section 6 counts and times it). It is the chain
+# rule, applied in a clever order.
 #
 # **By the end of this lesson you can**
 #
@@ -29,7 +30,8 @@
 # 2. run the backward pass of an MLP layer by layer in matrix form ($\delta$,
 #    $\partial L/\partial W = \delta\, a^\top$, $\partial L/\partial b = \delta$) and check
 #    every shape;
-# 3. derive the gradients of the mean squared error and of softmax cross-entropy;
+# 3. derive the gradients of the mean squared error, of binary cross-entropy and of
+#    softmax cross-entropy, and say why a sigmoid output wants cross-entropy;
 # 4. train the XOR network with hand-written backprop and gradient descent;
 # 5. verify any gradient with finite differences (relative error) and against PyTorch.
 #
@@ -39,6 +41,7 @@
 
 # %%
 import math
+import time
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -50,10 +53,11 @@ from widgets.autodiff import Value, topological_order
 from widgets.backprop import BackpropStepper
 from widgets.backprop_network import scalar_network
 from widgets.backprop_tape import BackpropTape
-from widgets.claims import check_claim
+from widgets.claims import check_claim, course_seed
 from widgets.gradcheck import check_gradients, numerical_gradient, relative_error
 from widgets.mlp_by_hand import (
     Layer,
+    binary_cross_entropy,
     gradient_check,
     gradient_descent_step,
     init_mlp,
@@ -67,7 +71,7 @@ from widgets.mlp_by_hand import (
     train_mlp,
 )
 from widgets.notebook import seed_everything, show_source
-from widgets.toy_data import make_gate
+from widgets.toy_data import make_gate, make_spirals
 
 rng = seed_everything(0)
 torch.set_default_dtype(torch.float64)  # gradient comparisons need float64's precision
@@ -84,7 +88,7 @@ torch.set_default_dtype(torch.float64)  # gradient comparisons need float64's pr
 # $dh/dx = 2x$ and $d\sin(h)/dh = \cos h$, so $f'(x) = \cos(x^2)\cdot 2x$. Checked against
 # a numerical estimate (section 6 explains why this one is so accurate):
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 x0, epsilon = 0.7, 1e-6
 chain_rule = math.cos(x0**2) * 2 * x0
 numerical = (math.sin((x0 + epsilon) ** 2) - math.sin((x0 - epsilon) ** 2)) / (2 * epsilon)
@@ -118,7 +122,7 @@ print(f"sum over both paths: {two_paths:.8f}   numerical: {numerical:.8f}")
 # it computes (like Karpathy's *micrograd*): every result remembers its parents and the
 # operation that made it.
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 a = Value(2.0, "a", parameter=True)
 b = Value(-1.5, "b", parameter=True)
 c = Value(0.5, "c", parameter=True)
@@ -170,7 +174,7 @@ show_source(Value.__mul__, Value.tanh, Value.__sub__)
 # table's last columns compare each finished gradient with a numerical estimate.
 
 # %%
-stepper = BackpropStepper(L, learning_rate=0.1)
+stepper = BackpropStepper(L, lr=0.1)
 stepper
 
 # %% [markdown]
@@ -179,7 +183,7 @@ stepper
 # its numbers. The forward pass:
 
 # %% tags=["nbval-check-output"]
-tape = BackpropTape(L, learning_rate=0.1)
+tape = BackpropTape(L, lr=0.1)
 tape.run_forward()
 for step in tape.steps[: tape.position]:
     print(step.text)
@@ -220,11 +224,30 @@ for i, name in enumerate(tape.names):
 assert all(tape.relative_error(i) < 1e-6 for i in range(len(tape.nodes)))
 
 # %% [markdown]
-# The engine's own `backward()` is the same algorithm without the recording: a
-# topological order, then one loop over it in reverse.
+# The engine's own `backward()` is the same algorithm without the recording. In steps:
+#
+# 1. **Order the graph.** List every node that $L$ depends on so that each node comes
+#    *after* all of its parents (a *topological order*). A depth-first walk from $L$
+#    does it: before appending a node, append each of its parents that is not listed yet.
+# 2. **Reset.** Set every node's gradient to $0$ (contributions are *added*), then
+#    $\partial L/\partial L = 1$.
+# 3. **Walk the list backwards**, from $L$ towards the inputs. For each node $n$ and each
+#    parent $u$ of $n$: $u.\mathrm{grad} \mathrel{+}= n.\mathrm{grad} \cdot
+#    \partial n/\partial u$, with the local gradient from the table above.
+#
+# Going backwards through a topological order means that when we reach $n$, every node
+# that uses $n$ has already been visited, so $n$'s gradient is complete before it is
+# passed on. You will write this function yourself in an exercise; here is the order the
+# engine visits for our expression, checked to be a valid topological order:
 
 # %% tags=["nbval-check-output"]
-show_source(topological_order, Value.backward)
+order = topological_order(L)
+print("topological order:", [node.label for node in order])
+print("backward visits:  ", [node.label for node in reversed(order)])
+position = {id(node): index for index, node in enumerate(order)}
+assert len(position) == len(order) == 6  # a, b, c, e, d, L: each node once
+assert all(position[id(parent)] < position[id(node)] for node in order for parent in node.parents)
+assert order[-1] is L
 
 # %%
 L.backward()
@@ -233,7 +256,7 @@ assert (a.grad, b.grad, c.grad) == (tape.grad_of(a), tape.grad_of(b), tape.grad_
 # %% [markdown]
 # **Agreement with PyTorch.** PyTorch's autograd records the same kind of graph:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 a_t, b_t, c_t = (torch.tensor(v.data, requires_grad=True) for v in (a, b, c))
 L_t = (a_t * b_t + c_t) * a_t
 L_t.backward()
@@ -309,14 +332,14 @@ network = scalar_network(
     biases=[[0.1, -0.2], [0.05]],
     activation="sigmoid",
 )
-network_stepper = BackpropStepper(network, learning_rate=0.5)
+network_stepper = BackpropStepper(network, lr=0.5)
 network_stepper
 
 # %% [markdown]
 # The same steps in code; each line is what the caption shows after one click:
 
 # %% tags=["nbval-check-output"]
-walk = BackpropStepper(network, learning_rate=0.5)
+walk = BackpropStepper(network, lr=0.5)
 while walk.next():
     print(walk.caption(), end="\n\n")
 
@@ -328,7 +351,7 @@ while walk.next():
 # The stepper computed all of this node by node with the scalar engine. The matrix-form
 # equations must give the same $\delta$s — checked against the course's matrix code:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 matrix_layers = [
     Layer(W=np.array([[0.5, -0.4], [0.3, 0.8]]), b=np.array([0.1, -0.2]), activation="sigmoid"),
     Layer(W=np.array([[1.0, -1.2]]), b=np.array([0.05]), activation="sigmoid"),
@@ -394,9 +417,46 @@ for number, (layer, gradient) in enumerate(zip(layers, gradients, strict=True), 
 #
 # "predicted probability minus one-hot target": beautifully simple, and the reason softmax
 # and cross-entropy are always used together. Averaged over a batch, divide by $N$.
+# (Lesson 2's classifiers used exactly this loss, as a black box.)
+#
+# **Binary cross-entropy** is the two-class case, for a single **sigmoid** output
+# $p = \sigma(z)$, read as the probability of class 1. The loss is the negative log of the
+# probability given to the true class:
+#
+# $$\mathcal{L} = -\big(y \log p + (1 - y)\log(1 - p)\big), \qquad
+# \frac{\partial\mathcal{L}}{\partial p} = \frac{p - y}{p(1 - p)}.$$
+#
+# The sigmoid's local gradient is $p(1 - p)$, which cancels the denominator:
+#
+# $$\delta = \frac{\partial\mathcal{L}}{\partial z} = p - y,$$
+#
+# the same "probability minus target" as softmax's. Compare the **mean squared error**
+# through the same sigmoid: $\delta = 2(p - y)\,p(1 - p)$. The extra factor $p(1 - p)$ is
+# at most $0.25$, and close to 0 when the output saturates: an output that is
+# *confidently wrong* ($p \approx 0$ for $y = 1$) learns almost nothing from the squared
+# error, and the most from cross-entropy. That is why **a sigmoid output for
+# classification should be trained with binary cross-entropy**; lessons 2 and 3 used the
+# squared error on XOR only to keep the first derivative simple (section 5 compares the
+# two).
 
 # %% tags=["nbval-check-output"]
-show_source(mse_loss, softmax_cross_entropy)
+show_source(mse_loss, binary_cross_entropy, softmax_cross_entropy)
+
+# %% [markdown]
+# A confidently wrong output, $z = -6$ for a target of 1, and the $\delta$ each loss sends
+# back:
+
+# %% tags=["nbval-check-output"]
+p_wrong = 1 / (1 + math.exp(6.0))  # σ(-6) ≈ 0.0025
+delta_mse = 2 * (p_wrong - 1) * p_wrong * (1 - p_wrong)
+delta_bce = p_wrong - 1
+print(f"p = {p_wrong:.4f}: δ with MSE {delta_mse:.4f}, with binary cross-entropy {delta_bce:.4f}")
+assert abs(delta_bce / delta_mse) > 100
+output_t = torch.tensor([[-6.0]], requires_grad=True)
+torch.nn.functional.binary_cross_entropy(torch.sigmoid(output_t), torch.ones(1, 1)).backward()
+assert math.isclose(output_t.grad.item(), delta_bce, rel_tol=1e-9)
+_, dp = binary_cross_entropy([[p_wrong]], [[1.0]])
+assert math.isclose(dp[0, 0] * p_wrong * (1 - p_wrong), delta_bce, rel_tol=1e-9)
 
 # %% tags=["nbval-check-output"]
 logits = rng.normal(size=(4, 3))
@@ -425,31 +485,31 @@ show_source(gradient_descent_step, train_mlp)
 # This is exactly what lesson 2 used as a black box. Train the 2-2-1 XOR network with two
 # learning rates:
 
-# %%
+# %% tags=["live"]
 X_xor, y_xor = make_gate("XOR")
 targets_xor = y_xor.reshape(-1, 1)
 histories, xor_networks = {}, {}
-for learning_rate in (0.2, 2.0):
-    xor_networks[learning_rate] = init_mlp(
+for lr in (0.2, 2.0):
+    xor_networks[lr] = init_mlp(
         [2, 2, 1],
         hidden_activation="sigmoid",
         output_activation="sigmoid",
         rng=np.random.default_rng(0),  # lesson 2's start, which η = 2 solves
     )
-    histories[learning_rate] = train_mlp(
-        xor_networks[learning_rate], X_xor, targets_xor, learning_rate=learning_rate, epochs=3000
+    histories[lr] = train_mlp(
+        xor_networks[lr], X_xor, targets_xor, lr=lr, epochs=3000
     )
     history, predicted = (
-        histories[learning_rate],
-        predict_classes(xor_networks[learning_rate], X_xor),
+        histories[lr],
+        predict_classes(xor_networks[lr], X_xor),
     )
     print(
-        f"η = {learning_rate}: loss {history[0]:.3f} -> {history[-1]:.4f}, predictions {predicted}"
+        f"η = {lr}: loss {history[0]:.3f} -> {history[-1]:.4f}, predictions {predicted}"
     )
 
 plt.figure(figsize=(6, 3.5))
-for learning_rate, history in histories.items():
-    plt.semilogy(history, label=f"η = {learning_rate}")
+for lr, history in histories.items():
+    plt.semilogy(history, label=f"η = {lr}")
 plt.xlabel("gradient-descent step")
 plt.ylabel("mean squared error")
 plt.title("XOR, 2-2-1 network, hand-written backprop")
@@ -465,7 +525,77 @@ print("η = 2 solves XOR in 3000 steps; η = 0.2 is still on the plateau")
 # %% [markdown]
 # The long flat start is a **plateau**: the sigmoids begin in a region where the loss
 # barely changes, so the gradients are tiny. A smaller $\eta$ takes proportionally longer
-# to escape. Too large an $\eta$ overshoots instead; later lessons explore this trade-off.
+# to escape: on a plateau each step moves the weights by $\eta$ times an almost constant
+# gradient, so halving $\eta$ doubles the number of steps. Measured on three starts that
+# solve XOR (lesson 2's seed 0, and seeds 2 and 3), counting the steps until every output
+# is within 0.4 of its target:
+
+# %%
+def steps_to_solve(seed, lr, loss="mse", max_steps=3000):
+    """Steps of gradient descent until every output is within 0.4 of its target, or None."""
+    layers = init_mlp(
+        [2, 2, 1],
+        hidden_activation="sigmoid",
+        output_activation="sigmoid",
+        rng=np.random.default_rng(seed),
+    )
+    for step_number in range(max_steps):
+        if np.abs(mlp_forward(layers, X_xor).output - targets_xor).max() < 0.4:
+            return step_number
+        _, gradients = mlp_loss_and_gradients(layers, X_xor, targets_xor, loss)
+        gradient_descent_step(layers, gradients, lr)
+    return None
+
+
+solving_starts = (0, 2, 3)
+steps_at = {lr: [steps_to_solve(seed, lr) for seed in solving_starts] for lr in (1.0, 2.0)}
+ratios = [slow / fast for slow, fast in zip(steps_at[1.0], steps_at[2.0], strict=True)]
+for seed, slow, fast in zip(solving_starts, steps_at[1.0], steps_at[2.0], strict=True):
+    print(f"start {seed}: {slow} steps with η = 1, {fast} with η = 2")
+check_claim("lesson 3: steps at η = 1 over steps at η = 2, smallest", min(ratios), at_least=1.7)
+check_claim("lesson 3: steps at η = 1 over steps at η = 2, largest", max(ratios), at_most=2.3)
+
+# %% [markdown]
+# Too large an $\eta$ overshoots instead; later lessons explore this trade-off.
+#
+# **The loss matters too.** The plateau is partly of our own making: section 4 showed
+# that the squared error through a sigmoid multiplies $\delta$ by $2p(1 - p)$, which is
+# about $0.5$ while the outputs sit near $0.5$. Binary cross-entropy drops that factor.
+# Same network, same six random starts, same $\eta = 2$, both losses:
+
+# %%
+loss_starts = [course_seed(seed) for seed in range(6)]
+solve_steps = {
+    loss: [steps_to_solve(seed, 2.0, loss) for seed in loss_starts]
+    for loss in ("mse", "binary_cross_entropy")
+}
+for loss, steps in solve_steps.items():
+    print(f"{loss:21s} steps to solve each start: {steps}  (None: not within 3000)")
+both = [
+    (mse, bce)
+    for mse, bce in zip(solve_steps["mse"], solve_steps["binary_cross_entropy"], strict=True)
+    if mse is not None and bce is not None
+]
+solved = {loss: sum(step is not None for step in steps) for loss, steps in solve_steps.items()}
+check_claim("lesson 3: XOR starts solved by both losses", len(both), at_least=2)
+check_claim(
+    "lesson 3: steps with MSE over steps with BCE, median",
+    np.median([mse / bce for mse, bce in both]),
+    at_least=1.5,
+)
+check_claim(
+    "lesson 3: XOR starts solved, BCE minus MSE", solved["binary_cross_entropy"] - solved["mse"],
+    at_least=-1,
+    at_most=1,
+)
+
+# %% [markdown]
+# Binary cross-entropy escapes the plateau in about half the steps (the median over the
+# starts both losses solve). It does not rescue the starts that stall with the squared
+# error (both losses solve the same number of starts, give or take one): there the two
+# hidden units themselves are stuck (lesson 2 saw that more hidden units
+# help), not the output's loss. With a sigmoid output for classification, use binary
+# cross-entropy (in PyTorch, `BCEWithLogitsLoss`, which also applies the sigmoid).
 #
 # ## 6. Gradient checking
 #
@@ -519,6 +649,56 @@ check_claim("lesson 3: relative error of the buggy δ", buggy_error, at_least=1e
 print(f"relative error, correct: below 1e-7   buggy: {buggy_error:.2f}")
 
 # %% [markdown]
+# **A wrong gradient often still trains.** That is what makes the bug dangerous: nothing
+# crashes, the loss falls, only less than it should. Train a 2-16-3 tanh network on 150
+# spiral points for 1000 steps, once with the correct $\delta^1$ and once with the bug,
+# from three random starts:
+
+# %%
+X_spiral, y_spiral = make_spirals(150, classes=3, seed=0)
+
+
+def train_spiral(seed, forget_derivative, steps=1000, lr=0.5):
+    """Full-batch gradient descent with the δ¹ of this section; the loss before and after."""
+    spiral_layers = init_mlp([2, 16, 3], hidden_activation="tanh", rng=np.random.default_rng(seed))
+    first = mlp_loss(spiral_layers, X_spiral, y_spiral, "cross_entropy")
+    hidden_layer, output_layer = spiral_layers
+    for _ in range(steps):
+        cache = mlp_forward(spiral_layers, X_spiral)
+        _, delta_2 = softmax_cross_entropy(cache.output, y_spiral)
+        upstream = delta_2 @ output_layer.W
+        delta_1 = upstream if forget_derivative else upstream * (1 - cache.activations[1] ** 2)
+        output_layer.W -= lr * delta_2.T @ cache.activations[1]
+        output_layer.b -= lr * delta_2.sum(axis=0)
+        hidden_layer.W -= lr * delta_1.T @ X_spiral
+        hidden_layer.b -= lr * delta_1.sum(axis=0)
+    return first, mlp_loss(spiral_layers, X_spiral, y_spiral, "cross_entropy")
+
+
+spiral_runs = {
+    seed: (train_spiral(course_seed(seed), False), train_spiral(course_seed(seed), True))
+    for seed in range(3)
+}
+for seed, ((first, correct_loss), (_, buggy_loss)) in spiral_runs.items():
+    print(f"start {seed}: loss {first:.2f} -> correct δ {correct_loss:.2f}, "
+          f"buggy δ {buggy_loss:.2f}")
+check_claim(
+    "lesson 3: buggy δ's final over first loss, worst start",
+    max(buggy / first for (first, _), (_, buggy) in spiral_runs.values()),
+    at_most=0.9,
+)
+check_claim(
+    "lesson 3: buggy δ's final loss over the correct one, smallest",
+    min(buggy / correct for (_, correct), (_, buggy) in spiral_runs.values()),
+    at_least=2,
+)
+
+# %% [markdown]
+# With the bug the loss still falls on every start, but it ends several times higher
+# than with the correct gradient. Looking at a loss curve, you might blame the learning
+# rate or the architecture; the gradient check names the culprit in a second.
+
+# %% [markdown]
 # **Choosing ε.** Too large and the difference formula's own error dominates; too small
 # and the two losses agree in almost all their digits, so the subtraction loses precision
 # (float64 has about 16 digits). The sweet spot in float64 is around $10^{-5}$–$10^{-7}$:
@@ -543,9 +723,85 @@ check_claim("lesson 3: error at ε = 1e-1 over ε = 1e-6", best[1e-1] / best[1e-
 check_claim("lesson 3: error at ε = 1e-12 over ε = 1e-6", best[1e-12] / best[1e-6], at_least=1)
 
 # %% [markdown]
-# A gradient check costs two forward passes *per parameter*, far too slow for training —
-# that is exactly why backpropagation, which gets all gradients for the price of about one
-# more pass, matters. Use it to test code, on a small network, then switch it off.
+# **In float32** (about 7 digits) the same sweep runs out of precision much earlier.
+# Compute the loss in float32 and nudge a float32 copy of $W^1$; compare with the exact
+# (float64) backprop gradient:
+
+# %%
+W1_float32 = check_layers[0].W.astype(np.float32)
+b1_float32, W2_float32, b2_float32 = (
+    array.astype(np.float32) for array in (check_layers[0].b, check_layers[1].W, check_layers[1].b)
+)
+X_float32 = X_check.astype(np.float32)
+
+
+def loss_in_float32():
+    """The check network's cross-entropy, every operation in float32."""
+    hidden = np.tanh(X_float32 @ W1_float32.T + b1_float32)
+    logits_32 = hidden @ W2_float32.T + b2_float32
+    shifted = logits_32 - logits_32.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    return -log_p[np.arange(len(y_check)), y_check].mean()
+
+
+assert loss_in_float32().dtype == np.float32
+exact_W1 = correct_delta_hidden.T @ X_check
+sweep_32 = {
+    eps: relative_error(exact_W1, numerical_gradient(loss_in_float32, W1_float32, eps))
+    for eps in 10.0 ** -np.arange(1, 8)
+}
+print("float32:", {f"{eps:.0e}": f"{error:.0e}" for eps, error in sweep_32.items()})
+check_claim("lesson 3: float32 check, best ε", min(sweep_32.values()), at_least=3e-6)
+check_claim("lesson 3: float32 check, best ε, upper", min(sweep_32.values()), at_most=1e-3)
+check_claim("lesson 3: float32 check at ε = 1e-6", sweep_32[1e-6], at_least=1e-2)
+
+# %% [markdown]
+# In float32 even the best $\varepsilon$ (around $10^{-2}$) leaves a relative error of
+# about $10^{-5}$ to $10^{-4}$, and float64's $\varepsilon = 10^{-6}$ gives $10^{-2}$ or worse: a
+# *correct* gradient that looks like a bug. Check gradients in float64.
+#
+# **What a gradient check costs, and what backprop costs.** A gradient check needs two
+# forward passes *per parameter*, far too slow for training. Backpropagation gets every
+# gradient at once. How much does the backward pass cost next to the forward pass? Per
+# layer the forward pass does one matrix product, $A W^\top$; the backward pass does two
+# of the same size, $\Delta^\top A$ for $\partial\mathcal{L}/\partial W$ and $\Delta W$
+# to carry the error down. Counting multiply-adds, and timing both passes in this
+# kernel on a 784-256-128-10 network and a batch of 256:
+
+# %%
+from threadpoolctl import threadpool_limits
+
+sizes = [784, 256, 128, 10]
+batch = 256
+forward_madds = sum(batch * n_in * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True))
+backward_madds = 2 * forward_madds  # ΔᵀA and ΔW, each the size of the forward product
+print(f"multiply-adds: forward {forward_madds:,}, backward {backward_madds:,}: ratio 2")
+
+cost_rng = np.random.default_rng(course_seed(0))
+cost_layers = init_mlp(sizes, hidden_activation="relu", rng=cost_rng)
+X_cost, y_cost = cost_rng.normal(size=(batch, sizes[0])), cost_rng.integers(0, 10, batch)
+time_ratios = []  # each backward pass over the forward pass just before it
+with threadpool_limits(1):  # one thread: both passes on equal terms on a busy machine
+    for _ in range(9):
+        started = time.perf_counter()
+        cost_cache = mlp_forward(cost_layers, X_cost)
+        forward_time = time.perf_counter() - started
+        _, output_gradient = softmax_cross_entropy(cost_cache.output, y_cost)
+        started = time.perf_counter()
+        mlp_backward(cost_layers, cost_cache, output_gradient)
+        time_ratios.append((time.perf_counter() - started) / forward_time)
+time_ratio = float(np.median(time_ratios))  # the median shrugs off a pass another program slowed
+print(f"backward / forward time: about {time_ratio:.1f}")
+check_claim("lesson 3: backward over forward time", time_ratio, at_least=1.2)
+check_claim("lesson 3: backward over forward time, upper", time_ratio, at_most=6)
+
+# %% [markdown]
+# The backward pass costs two to three times the forward pass: twice the multiply-adds,
+# plus the element-wise work (the timing varies with the machine; the count does not).
+# So one training step, forward plus backward, costs three to four forward passes, for
+# *every* gradient; the check above would need $2 \times$ (number of parameters) forward
+# passes. Use gradient checks to test code,
+# on a small network, then switch them off.
 #
 # ## 7. Agreement with PyTorch autograd
 #
@@ -585,9 +841,10 @@ print("every dL/dW and dL/db matches torch.autograd")
 #   $\sigma(a)(1 - \sigma(a))$.
 # * **Forgetting the $1/N$** of a mean loss: the gradient is then $N$ times too large,
 #   and a learning rate that worked for one batch size fails for another.
-# * **Gradient checks in float32, or at ReLU's kink.** float32 has about 7 digits, so
-#   relative errors near $10^{-3}$ are normal there; a ReLU input within $\varepsilon$ of
-#   0 makes the numerical estimate straddle the kink.
+# * **Gradient checks in float32, or at ReLU's kink.** float32 has about 7 digits, so a
+#   correct gradient gives relative errors of $10^{-5}$–$10^{-4}$ at best and $10^{-2}$ or more with
+#   float64's $\varepsilon$ (section 6); a ReLU input within $\varepsilon$ of 0 makes the
+#   numerical estimate straddle the kink.
 #
 # The first mistake, demonstrated with the tape's record of section 2's backward pass:
 
@@ -621,8 +878,35 @@ assert contributions[-1] == -3.0 and sum(contributions) == -5.5
 #
 # </details>
 
-# %%
-assert gradients[0].W.shape == layers[0].W.shape  # answer 2's rule, on section 3's network
+# %% [markdown]
+# Each answer, checked in code: 1 with the engine, 2 on a batch of 10, 3 on the tape's
+# record (a node passes its gradient on only after every contribution to it has
+# arrived), 4 with section 6's bug.
+
+# %% tags=["nbval-check-output"]
+# Answer 1: L = d · a, so ∂L/∂d = a and ∂L/∂a (this edge only) = d.
+d_leaf, a_leaf = Value(-2.5, "d", parameter=True), Value(2.0, "a", parameter=True)
+(d_leaf * a_leaf).backward()
+assert (d_leaf.grad, a_leaf.grad) == (2.0, -2.5)
+# Answer 2: W (4, 3), a batch of 10.
+answer_layers = init_mlp([3, 4], rng=np.random.default_rng(0))
+answer_cache = mlp_forward(answer_layers, np.ones((10, 3)))
+(answer_gradient,) = mlp_backward(answer_layers, answer_cache, np.ones((10, 4)))
+print("Δ", answer_gradient.delta.shape, " A_prev", answer_cache.activations[0].shape,
+      " dL/dW", answer_gradient.W.shape)
+assert answer_gradient.delta.shape == (10, 4) and answer_gradient.W.shape == (4, 3)
+# Answer 3: on the tape, every step that passes a node's gradient on comes after the last
+# step that adds to that node's gradient.
+backward_steps = [s for s in tape.steps if s.phase == "backward"]
+last_write = {s.node: number for number, s in enumerate(backward_steps)}
+assert all(
+    last_write.get(s.source, -1) < number for number, s in enumerate(backward_steps)
+)
+# Answer 4: the bug of section 6 lives between layers 2 and 1: W² is right, W¹ is not.
+assert correct_error < 1e-7 and buggy_error > 1e-2  # W¹'s gradient, without and with the bug
+assert np.allclose(delta_output.T @ cache.activations[1], mlp_loss_and_gradients(
+    check_layers, X_check, y_check, "cross_entropy")[1][1].W)  # W²'s never used the bug
+print("answers 1 to 4 check out")
 
 # %% [markdown]
 # ## Summary
@@ -635,7 +919,8 @@ assert gradients[0].W.shape == layers[0].W.shape  # answer 2's rule, on section 
 #   $\partial\mathcal{L}/\partial W^l = \delta^l (a^{l-1})^\top$,
 #   $\partial\mathcal{L}/\partial b^l = \delta^l$; on a batch, $\Delta^\top A$.
 # * MSE's gradient is $\frac{2}{N}(\hat y - y)$; softmax cross-entropy's is $p - \text{one-hot}(y)$,
-#   divided by $N$.
+#   divided by $N$; binary cross-entropy through a sigmoid gives $\delta = p - y$, without
+#   the squared error's factor $p(1 - p)$ that slows a sigmoid output on a plateau.
 # * Gradient descent, $\theta \leftarrow \theta - \eta\,\nabla_\theta\mathcal{L}$, with
 #   these gradients trains the XOR network.
 # * Check hand-written gradients with central differences and the relative error, and

@@ -165,7 +165,7 @@ show_source(nn.ReLU, nn.Sigmoid, nn.Tanh)
 # %% tags=["nbval-check-output"]
 show_source(nn.Dropout)
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 dropout = nn.Dropout(0.5, rng=rng)
 ones = np.ones((1000, 100), dtype=np.float32)
 dropped = dropout.forward(ones)
@@ -224,7 +224,7 @@ assert abs(fused_loss - (2000 + (math.log(1 + math.exp(-4) + math.exp(-5)))) / 2
 # %% tags=["nbval-check-output"]
 show_source(nn.Sequential.forward, nn.Sequential.backward, nn.mlp)
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 model = nn.mlp([784, 256, 128, 10], rng=rng)
 print(model)
 for name, value in model.params.items():
@@ -562,7 +562,7 @@ check_claim("lesson 4: initial loss with pixels in 0..255", loss_unscaled, at_le
 # **Overfit one tiny batch.** A correct network with enough parameters must be able to
 # memorise 32 images. If it cannot, stop looking at hyperparameters: something is broken.
 
-# %%
+# %% tags=["live"]
 tiny_x, tiny_y = X_train[:32], y_train[:32]
 net = nn.mlp([784, 256, 128, 10], rng=np.random.default_rng(course_seed(0)))
 optimizer = nn.Adam(net.parameters(), net.gradients(), lr=1e-3)
@@ -688,7 +688,7 @@ for lr, (losses, fraction) in learning_rate_runs.items():
 # 784-256-128-10 network, reshuffling every epoch and evaluating on the validation set. The
 # course's training monitor draws the curves live.
 
-# %%
+# %% tags=["live"]
 EPOCHS, PEAK_LR = 10, 2e-3
 
 

@@ -57,7 +57,7 @@ device = pick_device()
 # A **tensor** is PyTorch's array: NumPy's `ndarray` plus two things, a `device` (the CPU
 # or a GPU) and, if you ask for it, a memory of how it was computed (autograd, section 2).
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 a = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
 print(a.shape, a.dtype, a.device)
 print(torch.zeros(2, 3).dtype, torch.arange(4), torch.arange(4).dtype)
@@ -118,7 +118,7 @@ assert torch.equal((on_device * 2).cpu(), a * 2)
 # chain rule exactly as you did by hand in lesson 3, and stores $\partial y/\partial x$ in
 # `x.grad`. For $y = x^2 + 3x$, the derivative is $2x + 3$:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
 y = (x**2 + 3 * x).sum()  # backward() needs a scalar, so sum the three results
 y.backward()
@@ -183,7 +183,7 @@ check_claim(
 # less memory); `torch.inference_mode()` is the stricter version for pure inference.
 # `detach()` gives the same numbers cut off from the graph, e.g. before `.numpy()`:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 w = torch.tensor(2.0, requires_grad=True)
 with torch.no_grad():
     print((w * 3).requires_grad)
@@ -230,7 +230,7 @@ print(W1.grad)
 # parameter of every layer by itself; `model(x)` calls `forward` (plus any hooks).
 
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 class TwoLayerNet(nn.Module):
     """784 pixels -> 128 hidden ReLU units -> 10 class scores (logits)."""
 
@@ -299,7 +299,7 @@ assert images.shape == (128, 784) and batch_labels.dtype == torch.int64
 # the mean of $-\log p_{\text{correct class}}$ over the batch, exactly lesson 4's fused
 # softmax-cross-entropy:
 
-# %%
+# %% tags=["live"]
 loss_fn = nn.CrossEntropyLoss()
 logits = torch.tensor([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]])
 classes = torch.tensor([0, 2])

@@ -157,7 +157,7 @@ class FolderOfImages(Dataset):
 # standardisation as lesson 5, $x \mapsto (x - \mu) / \sigma$ with the training pixels'
 # mean and standard deviation. The test set gets no augmentation.
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 MEAN, STD = pixel_statistics(data.load_numpy("fashion-mnist", "train")[0])  # lesson 5
 to_model_input = [v2.ToImage(), v2.ToDtype(torch.float32, scale=True), v2.Normalize([MEAN], [STD])]
 train_files = ImageFolderDataset(
@@ -182,7 +182,7 @@ assert train_files.classes[9] == "9-ankle-boot"
 # The `DataLoader` batches them. Shuffling uses its own seeded generator, so the order is
 # random but the same on every run:
 
-# %% tags=["nbval-check-output"]
+# %% tags=["live", "nbval-check-output"]
 train_batches = DataLoader(
     train_files,
     batch_size=32,
@@ -377,7 +377,7 @@ assert first_part + second_part == uninterrupted  # equal to the last bit, not j
 # here the same resume without restoring the random state (the batches and dropout
 # masks of epochs 4 to 6 come out differently):
 
-# %%
+# %% tags=["live"]
 model, optimizer, scheduler, loader = resumable_experiment(seed=123)
 load_checkpoint(checkpoint_path, model, optimizer, scheduler, restore_rng=False)
 without_rng = train_losses(model, optimizer, scheduler, loader, epochs=3)
@@ -1130,7 +1130,7 @@ small_xor = dict(
     train_fraction=0.1,
     hidden=(8, 8, 8),
     activation="relu",
-    learning_rate=0.03,
+    lr=0.03,
     batch_size=10,
     seed=course_seed(0),
 )

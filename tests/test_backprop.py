@@ -97,7 +97,7 @@ def test_stepping_to_the_end_gives_the_gradients_of_backward_and_of_torch(seed):
 
 @pytest.mark.parametrize("seed", range(6))
 def test_prev_exactly_undoes_next_at_every_step(seed):
-    tape = BackpropTape(random_expression(seed)[2], learning_rate=0.05)
+    tape = BackpropTape(random_expression(seed)[2], lr=0.05)
     start = state(tape)
     history = [start]
     while tape.next():
@@ -161,7 +161,7 @@ def test_forward_steps_fill_values_in_order_and_backward_waits_for_the_forward_p
 def test_update_moves_each_parameter_against_its_gradient_and_leaves_the_graph_alone():
     w, x = Value(0.8, "w", parameter=True), Value(2.0, "x")
     loss = ((w * x - 1.0) ** 2).named("L")  # ∂L/∂w = 2 (wx - 1) x = 2.4
-    tape = BackpropTape(loss, learning_rate=0.1)
+    tape = BackpropTape(loss, lr=0.1)
     tape.update()
     assert tape.value_of(w) == pytest.approx(0.8 - 0.1 * 2.4)
     assert tape.value_of(x) == 2.0  # not a parameter: never updated
@@ -193,7 +193,7 @@ def network_params(sizes, seed):
 def test_small_networks_match_torch_and_the_matrix_form(sizes, activation, seed):
     x, y, weights, biases = network_params(sizes, seed)
     network = scalar_network(x, list(y), weights, biases, activation=activation)
-    stepper = BackpropStepper(network, learning_rate=0.5)
+    stepper = BackpropStepper(network, lr=0.5)
     while stepper.tape.phase != "update":
         stepper.next()
 
@@ -289,8 +289,8 @@ def test_the_static_fallback_is_a_png_next_to_the_widget_view():
 def test_bad_input_gets_a_clear_message():
     with pytest.raises(TypeError, match="Value .* or a network"):
         BackpropStepper(3.0)
-    with pytest.raises(ValueError, match="learning_rate must be positive"):
-        BackpropTape(Value(1.0) * 2, learning_rate=0)
+    with pytest.raises(ValueError, match="lr must be positive"):
+        BackpropTape(Value(1.0) * 2, lr=0)
     with pytest.raises(ValueError, match="view must be"):
         BackpropStepper(Value(1.0) * 2, view="network")
     with pytest.raises(ValueError, match=r"layer 1: W must be \(2, 3\)"):

@@ -9,7 +9,14 @@ import pytest
 import torch
 
 from widgets.activations import softmax
-from widgets.gradcheck import check_gradients, numerical_gradient, relative_error, scalar_slope
+from widgets.gradcheck import (
+    check_gradients,
+    numerical_gradient,
+    relative_error,
+    relative_step,
+    rounding_uncertainty,
+    scalar_slope,
+)
 from widgets.mlp_by_hand import init_mlp, mlp_loss, mlp_loss_and_gradients
 
 
@@ -79,3 +86,12 @@ def test_scalar_slope_uses_a_relative_step_and_refuses_kinks_and_domain_edges():
     assert scalar_slope(abs, 0.0) is None
     assert scalar_slope(math.sqrt, 0.0) is None  # the nudge leaves the domain
     assert scalar_slope(math.log, 0.0) is None
+
+
+def test_the_step_never_underflows_to_zero_so_a_subnormal_input_is_checked_like_zero():
+    # Hypothesis found it: 1e-6 x 5e-324 is 0.0, and dividing by that step raised
+    # ZeroDivisionError inside the stepper's check column
+    tiny = 5e-324
+    assert relative_step(tiny) == relative_step(0.0) == 1e-6
+    assert rounding_uncertainty(1.0, tiny) == rounding_uncertainty(1.0, 0.0)
+    assert scalar_slope(lambda x: 3.0 * x, tiny) == pytest.approx(3.0)

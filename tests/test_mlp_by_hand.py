@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 
 from widgets.mlp_by_hand import (
+    binary_cross_entropy,
     gradient_check,
     init_mlp,
     mlp_forward,
@@ -36,6 +37,8 @@ def torch_loss_and_gradients(layers, X, targets, loss):
         A = TORCH_ACTIVATIONS[layer.activation](A @ W.T + b)
     if loss == "mse":
         value = F.mse_loss(A, torch.tensor(targets, dtype=torch.float64))
+    elif loss == "binary_cross_entropy":
+        value = F.binary_cross_entropy(A, torch.tensor(targets, dtype=torch.float64))
     else:
         value = F.cross_entropy(A, torch.tensor(targets))
     value.backward()
@@ -51,6 +54,7 @@ def torch_loss_and_gradients(layers, X, targets, loss):
         ([3, 5, 2], "tanh", "identity", "mse"),
         ([2, 8, 8, 3], "relu", "identity", "cross_entropy"),
         ([4, 6, 3], "sigmoid", "identity", "cross_entropy"),
+        ([3, 4, 2], "tanh", "sigmoid", "binary_cross_entropy"),
     ],
 )
 def test_hand_written_backprop_matches_torch_autograd(sizes, hidden, output, loss):
@@ -61,6 +65,8 @@ def test_hand_written_backprop_matches_torch_autograd(sizes, hidden, output, los
     X = rng.normal(size=(7, sizes[0]))
     if loss == "mse":
         targets = rng.normal(size=(7, sizes[-1]))
+    elif loss == "binary_cross_entropy":
+        targets = rng.integers(0, 2, (7, sizes[-1])).astype(float)
     else:
         targets = rng.integers(0, sizes[-1], 7)
     value, gradients = mlp_loss_and_gradients(layers, X, targets, loss)
@@ -100,7 +106,7 @@ def test_xor_is_learned_by_a_two_layer_network():
         output_activation="sigmoid",
         rng=np.random.default_rng(0),
     )
-    history = train_mlp(layers, X, y.reshape(-1, 1), learning_rate=2.0, epochs=3000)
+    history = train_mlp(layers, X, y.reshape(-1, 1), lr=2.0, epochs=3000)
     assert history[-1] < 0.01 < history[0]
     assert np.array_equal(predict_classes(layers, X), y)
 
@@ -121,3 +127,15 @@ def test_bad_input_gets_a_clear_message():
         init_mlp([2])
     with pytest.raises(ValueError, match="unknown loss"):
         mlp_loss_and_gradients(layers, np.ones((1, 2)), np.ones((1, 1)), loss="hinge")
+
+
+def test_binary_cross_entropy_through_a_sigmoid_gives_p_minus_y_and_refuses_logits():
+    layers = init_mlp([2, 3, 1], output_activation="sigmoid", rng=np.random.default_rng(3))
+    X, y = make_gate("XOR")
+    _, gradients = mlp_loss_and_gradients(layers, X, y.reshape(-1, 1), "binary_cross_entropy")
+    p = mlp_forward(layers, X).output
+    np.testing.assert_allclose(gradients[-1].delta, (p - y.reshape(-1, 1)) / 4, rtol=1e-10)
+    with pytest.raises(ValueError, match="sigmoid"):
+        binary_cross_entropy(np.array([[1.5]]), np.array([[1.0]]))
+    saturated, _ = binary_cross_entropy(np.array([[0.0]]), np.array([[1.0]]))
+    assert np.isfinite(saturated) and saturated > 20

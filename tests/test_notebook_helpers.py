@@ -1,6 +1,8 @@
 """widgets.notebook: seeding, thread limits and showing package source in lessons."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -64,3 +66,18 @@ def test_show_source_heads_the_package_code_with_its_home_as_markdown():
 def test_show_source_dedents_methods():
     shown = notebook.show_source(notebook._Source.__repr__)
     assert repr(shown).startswith("# Defined in widgets/notebook.py\ndef __repr__(self)")
+
+
+def test_seeding_and_thread_limits_leave_pytorch_unimported_for_numpy_only_lessons():
+    # importing torch costs 200-700 MB: a NumPy lesson must not pay it just to be seeded
+    script = (
+        "import sys\n"
+        "from widgets.notebook import limit_threads, seed_everything\n"
+        "seed_everything(3)\n"
+        "limit_threads(1)\n"
+        "print('torch' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "False"

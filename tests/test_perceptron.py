@@ -19,15 +19,15 @@ from widgets.perceptron_widget import PerceptronPlayground
 from widgets.toy_data import make_blobs, make_gate, make_moons
 
 
-def reference_training(X, y, learning_rate, epochs):
+def reference_training(X, y, lr, epochs):
     """Rosenblatt's rule in plain Python floats, written independently of the package."""
     w1 = w2 = b = 0.0
     for _ in range(epochs):
         for (x1, x2), target in zip(X.tolist(), y.tolist(), strict=True):
             prediction = 1 if w1 * x1 + w2 * x2 + b >= 0 else 0
-            w1 += learning_rate * (target - prediction) * x1
-            w2 += learning_rate * (target - prediction) * x2
-            b += learning_rate * (target - prediction)
+            w1 += lr * (target - prediction) * x1
+            w2 += lr * (target - prediction) * x2
+            b += lr * (target - prediction)
     return w1, w2, b
 
 
@@ -37,7 +37,7 @@ def test_update_leaves_a_correct_prediction_alone():
     assert weights.tolist() == [1.0, 1.0] and bias == -1.5
 
 
-def test_update_moves_by_learning_rate_times_error_times_x():
+def test_update_moves_by_lr_times_error_times_x():
     # z = 2·3 − 1·1 + 0.5 = 5.5 >= 0, so ŷ = 1; target 0: error −1.
     weights, bias = perceptron_update([2.0, -1.0], 0.5, [3.0, 1.0], 0, 0.25)
     assert weights.tolist() == [2.0 - 0.75, -1.0 - 0.25]
@@ -85,7 +85,7 @@ def test_linearly_separable_gates_converge_within_the_stated_epochs(gate, epochs
 
 def test_model_matches_an_independent_implementation_on_blobs():
     X, y = make_blobs(60, seed=3)
-    model = Perceptron(X, y, learning_rate=0.3)
+    model = Perceptron(X, y, lr=0.3)
     for _ in range(4):
         model.epoch()
     np.testing.assert_allclose(model.parameters(), reference_training(X, y, 0.3, 4), atol=1e-12)
@@ -102,7 +102,7 @@ def test_blobs_converge_within_novikoffs_mistake_bound():
 
 def test_step_changes_the_weights_by_exactly_eta_times_error_times_x():
     X, y = make_blobs(30, separation=1.5, seed=1)
-    model = Perceptron(X, y, learning_rate=0.3, weights=(0.4, -2.0), bias=0.7)
+    model = Perceptron(X, y, lr=0.3, weights=(0.4, -2.0), bias=0.7)
     saw_a_mistake = False
     for expected_index in list(range(30)) * 2:
         old_weights, old_bias = model.weights.copy(), model.bias
@@ -196,8 +196,8 @@ def test_bad_settings_get_a_clear_message():
         model.set_weights(np.nan, 0, 0)
     with pytest.raises(ValueError, match="b must be a finite number"):
         model.set_weights(0, 0, 1e300)
-    with pytest.raises(ValueError, match="learning_rate must be positive"):
-        model.learning_rate = 0
+    with pytest.raises(ValueError, match="lr must be positive"):
+        model.lr = 0
     with pytest.raises(ValueError, match="unknown activation 'softmax'"):
         model.activation = "softmax"
     assert model.parameters() == (0.0, 0.0, 0.0)  # a refused setting changes nothing
@@ -284,9 +284,9 @@ def test_play_ticks_step_and_stop_once_xor_is_seen_to_cycle():
     assert playground.model.steps == 12
 
 
-def test_learning_rate_activation_and_data_controls(playground):
-    playground.learning_rate_slider.value = 0.1
-    assert playground.model.learning_rate == pytest.approx(0.1)
+def test_lr_activation_and_data_controls(playground):
+    playground.lr_slider.value = 0.1
+    assert playground.model.lr == pytest.approx(0.1)
     before = playground.png
     playground.w1_slider.value = 2.0
     playground.activation_dropdown.value = "sigmoid"
@@ -301,7 +301,7 @@ def test_learning_rate_activation_and_data_controls(playground):
 
 def test_sliders_widen_instead_of_clamping_trained_weights():
     X, y = make_blobs(40, separation=8, seed=0)
-    playground = PerceptronPlayground(X=X, y=y, learning_rate=10)
+    playground = PerceptronPlayground(X=X, y=y, lr=10)
     playground.epoch_button.click()
     w1 = playground.model.weights[0]
     assert abs(w1) > playground.SLIDER_LIMIT
@@ -330,7 +330,7 @@ def test_static_png_fallback_in_the_mimebundle(playground):
 # ---------------------------------------------------------------------- issue 17: bad input
 def test_a_slider_nudge_after_training_beyond_the_weight_limit_is_reported_not_raised():
     X, y = [[1e6, 1e6], [1e6, -1e6]], [0, 1]  # features at the largest allowed scale
-    playground = PerceptronPlayground(X=X, y=y, learning_rate=10.0)
+    playground = PerceptronPlayground(X=X, y=y, lr=10.0)
     playground.step_button.click()  # one mistake: Δw = −η x = −1e7, past the ±1e6 limit
     trained = playground.model.parameters()
     assert abs(trained[0]) > 1e6

@@ -68,7 +68,7 @@ def test_training_matches_a_plain_numpy_nn_loop_with_the_same_seed():
         hidden=(5, 3),
         activation="relu",
         seed=7,
-        learning_rate=0.1,
+        lr=0.1,
         batch_size=16,
         regularization="L2",
         regularization_rate=0.01,
@@ -99,8 +99,8 @@ def test_training_matches_a_plain_numpy_nn_loop_with_the_same_seed():
 
 
 def test_one_unit_on_squared_features_separates_the_circle_and_a_linear_one_cannot():
-    squared = PlaygroundModel(features=("x1^2", "x2^2"), hidden=(), learning_rate=0.1)
-    linear = PlaygroundModel(features=("x1", "x2"), hidden=(), learning_rate=0.1)
+    squared = PlaygroundModel(features=("x1^2", "x2^2"), hidden=(), lr=0.1)
+    linear = PlaygroundModel(features=("x1", "x2"), hidden=(), lr=0.1)
     squared.run(epochs=30)
     linear.run(epochs=30)
     assert squared.test_accuracy >= 0.98
@@ -109,7 +109,7 @@ def test_one_unit_on_squared_features_separates_the_circle_and_a_linear_one_cann
 
 def test_regression_learns_the_sine():
     model = PlaygroundModel(
-        dataset="sine", features=("x1", "sin(x1)"), hidden=(4,), learning_rate=0.03
+        dataset="sine", features=("x1", "sin(x1)"), hidden=(4,), lr=0.03
     )
     start = model.test_loss
     model.run(epochs=30)
@@ -165,7 +165,7 @@ def test_units_and_features_keep_the_other_weights():
 # --------------------------------------------------------------------------- controls
 def test_every_setting_reaches_the_network():
     model = PlaygroundModel(hidden=(3,))
-    model.set(learning_rate=0.3, batch_size=25)
+    model.set(lr=0.3, batch_size=25)
     assert model.nn_optimizer.lr == 0.3 and model.batch_size == 25
     model.set(regularization="L2", regularization_rate=0.01)
     assert model.nn_optimizer.weight_decay == 0.01
@@ -181,7 +181,7 @@ def test_every_setting_reaches_the_network():
     assert all(np.array_equal(a, b) for a, b in zip(before, weights_of(model), strict=True))
     model.set(activation="linear")
     assert [type(layer).__name__ for layer in model.network.layers] == ["Dense", "Dropout", "Dense"]
-    model.learning_rate = 0.05  # attribute assignment is set(), for live coding
+    model.lr = 0.05  # attribute assignment is set(), for live coding
     assert model.nn_optimizer.lr == 0.05
 
     model.run(epochs=3)
@@ -202,7 +202,7 @@ def test_every_setting_reaches_the_network():
 @pytest.mark.parametrize(
     ("action", "message"),
     [
-        (lambda m: m.set(learning_rate=0), "learning_rate"),
+        (lambda m: m.set(lr=0), "lr"),
         (lambda m: m.set(hidden=(9,)), "units per layer"),
         (lambda m: m.set(hidden=(1,) * 7), "at most 6 hidden layers"),
         (lambda m: m.set(features=()), "at least one input feature"),
@@ -239,7 +239,7 @@ def one_torch_thread():
             features=("x1", "x2", "sin(x1)"),
             hidden=(5, 4),
             activation="relu",
-            learning_rate=0.05,
+            lr=0.05,
             batch_size=8,
             regularization="L1",
             regularization_rate=0.003,
@@ -277,7 +277,7 @@ def test_numpy_code_reproduces_the_model_exactly(settings):
             features=("x1", "x2", "x1^2", "x2^2"),
             hidden=(4,),
             optimizer="Adam",
-            learning_rate=0.03,
+            lr=0.03,
             batch_size=25,
             regularization="L2",
         ),
@@ -287,7 +287,7 @@ def test_numpy_code_reproduces_the_model_exactly(settings):
             hidden=(4,),
             activation="relu",
             batch_size=25,
-            learning_rate=0.03,
+            lr=0.03,
             regularization="L1",
             dropout=0.05,
         ),
@@ -321,7 +321,7 @@ def test_view_buttons_call_the_model_and_change_the_picture():
     assert playground.model.hidden == (4, 3)
     playground.feature_toggles["x1*x2"].value = True
     assert playground.model.features == ("x1", "x2", "x1*x2")
-    playground.learning_rate.value = 0.1
+    playground.lr.value = 0.1
     assert playground.model.nn_optimizer.lr == 0.1
     playground.dataset.value = "xor"
     assert playground.model.dataset == "xor" and playground.model.epoch == 0
@@ -338,12 +338,12 @@ def test_controls_and_picture_follow_the_model_driven_from_code():
     before = playground.png
     playground.model.run(epochs=3)  # an instructor's cell: the picture follows by itself
     assert playground.png != before and "epoch 3" in playground.status.value
-    playground.model.set(activation="relu", learning_rate=0.2, features=("x1", "sin(x2)"))
-    assert playground.activation.value == "relu" and playground.learning_rate.value == 0.2
+    playground.model.set(activation="relu", lr=0.2, features=("x1", "sin(x2)"))
+    assert playground.activation.value == "relu" and playground.lr.value == 0.2
     assert [name for name, t in playground.feature_toggles.items() if t.value] == ["x1", "sin(x2)"]
     assert playground.model.features == ("x1", "sin(x2)")  # syncing did not toggle them back
-    playground.model.set(batch_size=100, learning_rate=0.07)  # beyond the controls' choices
-    assert playground.batch_size.value == 100 and playground.learning_rate.value == 0.07
+    playground.model.set(batch_size=100, lr=0.07)  # beyond the controls' choices
+    assert playground.batch_size.value == 100 and playground.lr.value == 0.07
     playground.dataset.value = "sine"
     assert not playground.model.classification and "test accuracy" not in playground.status.value
 

@@ -381,22 +381,22 @@ moderate = st.floats(min_value=-50, max_value=50, allow_nan=False)
     w1=any_float,
     w2=any_float,
     bias=any_float,
-    learning_rate=any_float,
+    lr=any_float,
     max_epochs=st.one_of(any_float, st.integers(-3, 50)),
 )
 def test_a_perceptron_accepts_good_numbers_and_names_bad_ones(
-    w1, w2, bias, learning_rate, max_epochs
+    w1, w2, bias, lr, max_epochs
 ):
     try:
         model = Perceptron(
             *make_gate("AND"),
             weights=(w1, w2),
             bias=bias,
-            learning_rate=learning_rate,
+            lr=lr,
             max_epochs=max_epochs,
         )
     except ValueError as error:
-        assert re.search(r"weights|w1|w2|b\b|bias|learning_rate|max_epochs", str(error))
+        assert re.search(r"weights|w1|w2|b\b|bias|lr|max_epochs", str(error))
         return
     status = model.train()
     assert status.state in {"converged", "cycling", "epoch cap"}
@@ -443,7 +443,7 @@ def test_autodiff_domain_errors_are_clear(x, exponent):
 def test_the_tape_is_total_on_lesson_3s_graph(a, b, c):
     va, vb, vc = Value(a, "a", parameter=True), Value(b, "b"), Value(c, "c")
     out = (va * vb + vc) * va
-    tape = BackpropTape(out, learning_rate=0.1)  # must not raise, whatever the numbers
+    tape = BackpropTape(out, lr=0.1)  # must not raise, whatever the numbers
     tape.run_backward()
     out.backward()
     for node in (va, vb, vc):

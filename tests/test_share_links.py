@@ -78,3 +78,14 @@ def test_command_line_prints_link_and_badge_for_a_given_repository(capsys):
     url, badge = capsys.readouterr().out.splitlines()
     assert url == "https://mybinder.org/v2/gh/ada/nn-course/HEAD" + SETUP_CHECK
     assert badge.endswith(f"({url})")
+
+
+def test_file_links_for_github_and_gitlab_and_none_elsewhere():
+    path = "lessons/exercises/solutions/01 perceptron.py"
+    assert share_links.file_url("https://github.com/ada/nn-course", path) == (
+        "https://github.com/ada/nn-course/blob/HEAD/lessons/exercises/solutions/01%20perceptron.py"
+    )
+    assert share_links.file_url("git@gitlab.com:group/nn-course.git", "README.md") == (
+        "https://gitlab.com/group/nn-course/-/blob/HEAD/README.md"
+    )
+    assert share_links.file_url("https://git.example.edu/nn-course.git", "README.md") is None

@@ -226,6 +226,10 @@ def test_make_loaders_holds_out_validation_and_shuffles_reproducibly():
     full, labels = load_tensors("fashion-mnist", "train")
     torch.testing.assert_close(loaders.validation.dataset.tensors[0], full[-200:])
     torch.testing.assert_close(loaders.train.dataset.tensors[1], labels[:1000])
+    assert torch.equal(loaders.train.dataset.tensors[0], full[:1000])  # bit for bit
+    # only the images used are held in memory, not a view into all 60,000
+    for part, count in ((loaders.train, 1000), (loaders.validation, 200)):
+        assert part.dataset.tensors[0].untyped_storage().nbytes() == count * 784 * 4
     first = next(iter(loaders.train))[1]
     again = next(iter(make_loaders(batch_size=64, train_size=1000, test_size=300).train))[1]
     assert torch.equal(first, again)  # same seed, same order

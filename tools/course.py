@@ -2,7 +2,7 @@
 
     python tools/course.py lab     # first run: environment, packages, data; then JupyterLab
     python tools/course.py test    # the same setup, then ruff, unit tests, nbval, browser tests
-    python tools/course.py setup | data | sync | notebooks | student | bench | lint
+    python tools/course.py setup | data | sync | notebooks | student | live | bench | lint | site
 
 On Windows write ``py tools\\course.py lab``. ``--torch cpu`` installs PyTorch's CPU-only
 wheels (Linux's default PyTorch from PyPI is the CUDA build, several GB larger).
@@ -202,7 +202,17 @@ COMMANDS = {
         lambda p: run(python_of(p), "tools/make_student.py"),
         "regenerate the student exercises from the solutions",
     ),
+    "live": (
+        False,
+        lambda p: run(python_of(p), "tools/make_student.py", "--live"),
+        "regenerate the lessons' live-coding copies (lessons/live/) from the lessons",
+    ),
     "bench": (True, lambda p: run(python_of(p), "bench/run_all.py"), "run every benchmark"),
+    "site": (
+        False,
+        lambda p: run(python_of(p), "tools/build_site.py"),
+        "build the course website in site/ from the stored notebooks (no re-execution)",
+    ),
 }
 
 

@@ -78,7 +78,9 @@ def notebook_sources() -> list[Path]:
     return [
         path
         for path in candidates
-        if ".ipynb_checkpoints" not in path.parts and "check_claim" in path.read_text()
+        if ".ipynb_checkpoints" not in path.parts
+        and "live" not in path.relative_to(ROOT / "lessons").parts[:-1]  # lessons/live/: copies
+        and "check_claim" in path.read_text()
     ]
 
 

@@ -71,6 +71,15 @@ def binder_url(remote: str, lesson: str = DEFAULT_LESSON, ref: str = "HEAD") -> 
     return f"{BINDER}/v2/{provider}/{spec}/{ref}?urlpath={quote(f'lab/tree/{lesson}')}"
 
 
+def file_url(remote: str, path: str, ref: str = "HEAD") -> str | None:
+    """A file's page on GitHub or GitLab; None for other hosts (no known URL scheme)."""
+    hosted = _HOSTED.match(remote)
+    if not hosted:
+        return None
+    separator = "blob" if hosted["host"] == "github.com" else "-/blob"
+    return f"https://{hosted['host']}/{hosted['path']}/{separator}/{ref}/{quote(path)}"
+
+
 def binder_badge(remote: str, lesson: str = DEFAULT_LESSON) -> str:
     return f"[![Binder]({BADGE_IMAGE})]({binder_url(remote, lesson)})"
 

@@ -18,6 +18,7 @@ import html
 from collections.abc import Sequence
 
 from widgets.autodiff import Value, topological_order
+from widgets.autodiff_bridge import is_foreign_value, mirror
 from widgets.backprop_draw import (
     Scene,
     current_marks,
@@ -98,7 +99,7 @@ def network_caption(network: ScalarNetwork, tape: BackpropTape) -> str:
             f"{heading} · layer {stage}: W{sup} ← W{sup} − η ∂L/∂W{sup} = "
             f"[{', '.join(_vector(value(w) for w in row) for row in W)}]; "
             f"b{sup} ← b{sup} − η ∂L/∂b{sup} = {_vector(value(v) for v in b)} "
-            f"(η = {tape.learning_rate:g})"
+            f"(η = {tape.lr:g})"
         )
     slopes = [
         _activation_slope(network.activation, value(z), value(a))
@@ -176,14 +177,18 @@ class BackpropStepper:
     ``BackpropStepper(L)`` for an expression ``L`` (a :class:`Value`) draws every node and
     steps node by node (edge by edge in the backward pass). ``BackpropStepper(network)``
     for a :func:`scalar_network` draws neurons and steps layer by layer; pass
-    ``view="graph"`` to see the same network's every node instead.
+    ``view="graph"`` to see the same network's every node instead. An expression of
+    another micrograd-style engine (exercise 7's) is replayed with that engine's own rules
+    (:func:`widgets.autodiff_bridge.mirror`); ``parameters`` names its nodes to update.
 
     The buttons call the methods of the same name, which tests and instructors can call
     from code: ``next()``, ``prev()``, ``run_forward()``, ``run_backward()``, ``update()``,
     ``reset()``. ``tape`` is the model (:class:`BackpropTape`) with all the numbers.
     """
 
-    def __init__(self, source, *, learning_rate: float = 0.1, view: str | None = None):
+    def __init__(self, source, *, lr: float = 0.1, view: str | None = None, parameters=()):
+        if is_foreign_value(source):
+            source = mirror(source, parameters=parameters)
         if isinstance(source, ScalarNetwork):
             self.network, output = source, source.loss
             view = view or "network"
@@ -192,8 +197,9 @@ class BackpropStepper:
             view = view or "graph"
         else:
             raise TypeError(
-                "BackpropStepper needs a Value (the output of an expression) or a network "
-                f"from scalar_network(...), got {type(source).__name__}"
+                "BackpropStepper needs a Value (the output of an expression, of this course's "
+                "engine or a micrograd-style one) or a network from scalar_network(...), "
+                f"got {type(source).__name__}"
             )
         if view not in ("graph", "network") or (view == "network" and self.network is None):
             raise ValueError(
@@ -201,7 +207,7 @@ class BackpropStepper:
             )
         self.view = view
         granularity = "stage" if view == "network" else "node"
-        self.tape = BackpropTape(output, learning_rate=learning_rate, granularity=granularity)
+        self.tape = BackpropTape(output, lr=lr, granularity=granularity)
         self._widget = None
 
     # -- the buttons' methods: move the model, then redraw
@@ -274,7 +280,7 @@ class BackpropStepper:
             "next": "Next ▶",
             "run_forward": "Run forward",
             "run_backward": "Run backward",
-            "update": f"Update (η = {self.tape.learning_rate:g})",
+            "update": f"Update (η = {self.tape.lr:g})",
             "reset": "Reset",
         }
         for name, label in labels.items():

@@ -94,7 +94,7 @@ class BackpropTape:
         self,
         output: Value,
         *,
-        learning_rate: float = 0.1,
+        lr: float = 0.1,
         granularity: str = "node",
         epsilon: float = 1e-6,
     ):
@@ -104,10 +104,10 @@ class BackpropTape:
             )
         if granularity not in ("node", "stage"):
             raise ValueError(f"granularity must be 'node' or 'stage', got {granularity!r}")
-        if not learning_rate > 0:
-            raise ValueError(f"learning_rate must be positive, got {learning_rate!r}")
+        if not lr > 0:
+            raise ValueError(f"lr must be positive, got {lr!r}")
         self.output = output
-        self.learning_rate = float(learning_rate)
+        self.lr = float(lr)
         self.granularity = granularity
         self.nodes = self._stage_order(topological_order(output))
         self.index = {id(node): i for i, node in enumerate(self.nodes)}
@@ -238,10 +238,10 @@ class BackpropTape:
         for i, node in enumerate(self.nodes):
             if node.parameter:
                 gradient = grads[i]
-                after = node.data - self.learning_rate * gradient
+                after = node.data - self.lr * gradient
                 text = (
                     f"{self.names[i]} ← {self.names[i]} − η·∂L/∂{self.names[i]} = "
-                    f"{format_number(node.data)} − {self.learning_rate:g} × "
+                    f"{format_number(node.data)} − {self.lr:g} × "
                     f"{format_number(gradient)} = {format_number(after)}"
                 )
                 steps.append(Step(UPDATE, i, node.data, after, text, node.stage))
@@ -354,7 +354,7 @@ class BackpropTape:
         self.go_to(self._end_of(BACKWARD))
 
     def update(self) -> None:
-        """Jump to the end: every parameter moved by ``-learning_rate × gradient``."""
+        """Jump to the end: every parameter moved by ``-lr × gradient``."""
         self.go_to(len(self.steps))
 
     def reset(self) -> None:

@@ -105,8 +105,10 @@ def relative_step(x: float, epsilon: float = 1e-6) -> float:
     """The finite-difference step for ``x``: ``epsilon`` times its size (``epsilon`` at 0).
 
     A fixed step vanishes next to 1e11 (the output does not move) and crosses zero next
-    to 1e-7 (a root or a log leaves its domain); a relative one does neither."""
-    return epsilon * abs(x) if x != 0 else epsilon
+    to 1e-7 (a root or a log leaves its domain); a relative one does neither. Where
+    ``epsilon * |x|`` underflows to 0 (a subnormal ``x``, as good as 0), ``epsilon``."""
+    step = epsilon * abs(x)
+    return step if step > 0 else epsilon
 
 
 def rounding_uncertainty(value: float, x: float, epsilon: float = 1e-6) -> float:

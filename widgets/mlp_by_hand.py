@@ -184,7 +184,36 @@ def softmax_cross_entropy(logits, labels) -> tuple[float, np.ndarray]:
     return float(loss), gradient / n_examples
 
 
-LOSSES = {"mse": mse_loss, "cross_entropy": softmax_cross_entropy}
+def binary_cross_entropy(probabilities, targets) -> tuple[float, np.ndarray]:
+    """Mean binary cross-entropy of sigmoid outputs ``p`` against 0/1 targets, and ``dL/dp``.
+
+    ``L = -mean(y log p + (1 - y) log(1 - p))``, so ``dL/dp = (p - y) / (p (1 - p) N)``;
+    through a sigmoid output (``dp/dz = p (1 - p)``) that becomes ``δ = (p - y) / N``.
+    ``p`` is clipped to [1e-12, 1 - 1e-12] first, so a saturated output gives a large,
+    finite loss instead of ``log(0)`` (PyTorch's ``binary_cross_entropy`` clamps too).
+    """
+    probabilities = np.asarray(probabilities, dtype=float)
+    targets = np.asarray(targets, dtype=float)
+    if probabilities.shape != targets.shape:
+        raise ValueError(
+            f"probabilities {probabilities.shape} and targets {targets.shape} must have the "
+            "same shape; for one output per example reshape targets with y.reshape(-1, 1)"
+        )
+    if np.any((probabilities < 0) | (probabilities > 1)):
+        raise ValueError(
+            "binary cross-entropy needs probabilities in [0, 1]: give the output layer a "
+            "sigmoid activation"
+        )
+    p = np.clip(probabilities, 1e-12, 1 - 1e-12)
+    loss = -np.mean(targets * np.log(p) + (1 - targets) * np.log(1 - p))
+    return float(loss), (p - targets) / (p * (1 - p) * p.size)
+
+
+LOSSES = {
+    "mse": mse_loss,
+    "cross_entropy": softmax_cross_entropy,
+    "binary_cross_entropy": binary_cross_entropy,
+}
 
 
 @dataclass
@@ -248,12 +277,12 @@ def mlp_loss_and_gradients(
 
 
 def gradient_descent_step(
-    layers: list[Layer], gradients: list[LayerGradients], learning_rate: float
+    layers: list[Layer], gradients: list[LayerGradients], lr: float
 ):
     """Move every parameter a small step against its gradient: ``θ ← θ - η dL/dθ`` (in place)."""
     for layer, gradient in zip(layers, gradients, strict=True):
-        layer.W -= learning_rate * gradient.W
-        layer.b -= learning_rate * gradient.b
+        layer.W -= lr * gradient.W
+        layer.b -= lr * gradient.b
 
 
 def train_mlp(
@@ -262,14 +291,14 @@ def train_mlp(
     targets,
     *,
     loss: str = "mse",
-    learning_rate: float = 0.5,
+    lr: float = 0.5,
     epochs: int = 1000,
 ) -> list[float]:
     """Full-batch gradient descent for ``epochs`` steps; returns the loss before each step."""
     history = []
     for _ in range(epochs):
         loss_value, gradients = mlp_loss_and_gradients(layers, X, targets, loss)
-        gradient_descent_step(layers, gradients, learning_rate)
+        gradient_descent_step(layers, gradients, lr)
         history.append(loss_value)
     return history
 

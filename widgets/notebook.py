@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import os
 import random
+import sys
 import textwrap
 
 import numpy as np
@@ -23,16 +24,17 @@ def seed_everything(seed: int = 0) -> np.random.Generator:
 
     The seed is shifted by ``$NN_COURSE_SEED`` (see ``widgets.claims.course_seed``), so
     the margins tool can rerun a lesson under other seeds; unset, ``seed`` is used as is.
+
+    PyTorch is seeded when it has been imported (import it first, as lessons 3-6 do):
+    importing it here would cost a NumPy-only lesson 200 MB (CPU build) to 700 MB (CUDA
+    build) of memory, which two open lessons on Binder cannot afford.
     """
     seed = course_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
-    try:
-        import torch
-    except ImportError:
-        pass
-    else:
+    torch = sys.modules.get("torch")
+    if torch is not None:
         torch.manual_seed(seed)
     return np.random.default_rng(seed)
 
@@ -86,18 +88,18 @@ def limit_threads(n: int = 1) -> None:
     Why: the course's networks are small, and threads that share a busy machine (Binder,
     a laptop with a browser open, notebooks tested in parallel) mostly wait for each
     other; we measured epochs many times *slower* with two threads than with one there.
-    threadpoolctl finds every BLAS (OpenBLAS, MKL) and OpenMP runtime loaded so far.
+    threadpoolctl finds every BLAS (OpenBLAS, MKL) and OpenMP runtime loaded so far; a
+    PyTorch imported later reads the environment variables set here (not imported here,
+    for the memory reason given in :func:`seed_everything`).
     """
     _require_positive(n)
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = str(n)  # read by child processes when they load the libraries
-    try:
-        import torch
-    except ImportError:
-        pass
-    else:
+        # read by libraries loaded later in this process and by child processes
+        os.environ[variable] = str(n)
+    torch = sys.modules.get("torch")
+    if torch is not None:
         torch.set_num_threads(n)
-    threadpool_limits(limits=n)  # after importing torch, so its OpenMP is limited too
+    threadpool_limits(limits=n)  # after torch's set_num_threads, so its OpenMP is limited too
 
 
 def _require_positive(n) -> None:

@@ -33,7 +33,7 @@ MAX_ABS_WEIGHT = 1e6
 
 
 # --------------------------------------------------------------------------- the rule
-def perceptron_update(weights, bias, x, target, learning_rate):
+def perceptron_update(weights, bias, x, target, lr):
     """One step of Rosenblatt's rule on one sample; returns ``(new_weights, new_bias)``.
 
     The prediction is ŷ = step(w·x + b), which is 1 when w·x + b >= 0 and 0 otherwise.
@@ -52,7 +52,7 @@ def perceptron_update(weights, bias, x, target, learning_rate):
         raise ValueError(f"target must be 0 or 1 (the step function's outputs), not {target!r}")
     prediction = float(step(weights @ x + bias))
     error = target - prediction  # 0 when right, +1 or -1 when wrong
-    return weights + learning_rate * error * x, float(bias + learning_rate * error)
+    return weights + lr * error * x, float(bias + lr * error)
 
 
 # --------------------------------------------------------------------------- records
@@ -168,14 +168,14 @@ class Perceptron:
         X,
         y,
         *,
-        learning_rate: float = 1.0,
+        lr: float = 1.0,
         weights=(0.0, 0.0),
         bias: float = 0.0,
         activation: str = "step",
         max_epochs: int = 100,
     ):
         self.X, self.y = check_data(X, y)
-        self.learning_rate = learning_rate
+        self.lr = lr
         self.activation = activation
         self.max_epochs = _check_epochs("max_epochs", max_epochs)
         try:
@@ -188,12 +188,12 @@ class Perceptron:
 
     # ---- settings
     @property
-    def learning_rate(self) -> float:
-        return self._learning_rate
+    def lr(self) -> float:
+        return self._lr
 
-    @learning_rate.setter
-    def learning_rate(self, value) -> None:
-        self._learning_rate = _check_number("learning_rate", value, positive=True, limit=1e3)
+    @lr.setter
+    def lr(self, value) -> None:
+        self._lr = _check_number("lr", value, positive=True, limit=1e3)
         # Cycle detection compares whole epochs run with the same rule.
         self._epoch_start_keys = {}
 
@@ -257,7 +257,7 @@ class Perceptron:
         x, target = self.X[index], int(self.y[index])
         z = float(x @ self.weights + self.bias)
         new_weights, new_bias = perceptron_update(
-            self.weights, self.bias, x, target, self.learning_rate
+            self.weights, self.bias, x, target, self.lr
         )
         record = StepRecord(
             epoch=self.epochs + 1,
@@ -302,7 +302,7 @@ class Perceptron:
     def _cycle_key(self) -> tuple[float, ...]:
         # In units of η every update is a sum of ±x, so rounding there ignores the last
         # bits that float addition leaves behind without merging genuinely different weights.
-        scaled = np.array(self.parameters()) / self.learning_rate
+        scaled = np.array(self.parameters()) / self.lr
         return tuple(np.round(scaled, 6) + 0.0)
 
     def _finish_epoch(self) -> None:

@@ -32,7 +32,7 @@ class PerceptronPlayground:
     """Play with one neuron: move its weights, step its learning rule, watch the boundary.
 
     Every control calls one model method (``self.model`` is a :class:`Perceptron`):
-    sliders w1, w2, b → ``set_weights``; η → ``learning_rate``; activation →
+    sliders w1, w2, b → ``set_weights``; η → ``lr``; activation →
     ``activation``; data → ``set_data``; Step → ``step()``; Epoch → ``epoch()``;
     Reset → ``reset()``; Play → ``step()`` on every tick until training stops.
 
@@ -50,7 +50,7 @@ class PerceptronPlayground:
         X=None,
         y=None,
         *,
-        learning_rate: float = 1.0,
+        lr: float = 1.0,
         weights=(0.0, 0.0),
         bias: float = 0.0,
         activation: str = "step",
@@ -74,7 +74,7 @@ class PerceptronPlayground:
             )
         self.model = Perceptron(
             *self._dataset(data),
-            learning_rate=learning_rate,
+            lr=lr,
             weights=weights,
             bias=bias,
             activation=activation,
@@ -116,8 +116,8 @@ class PerceptronPlayground:
         self.w1_slider = w.FloatSlider(description="w₁", **slider)
         self.w2_slider = w.FloatSlider(description="w₂", **slider)
         self.b_slider = w.FloatSlider(description="b", **slider)
-        self.learning_rate_slider = w.FloatLogSlider(
-            value=self.model.learning_rate,
+        self.lr_slider = w.FloatLogSlider(
+            value=self.model.lr,
             base=10,
             min=-2,
             max=1,
@@ -179,7 +179,7 @@ class PerceptronPlayground:
         self._syncing = False  # True while the model writes into the sliders
         for control in (self.w1_slider, self.w2_slider, self.b_slider):
             control.observe(self._on_weight_slider, names="value")
-        self.learning_rate_slider.observe(self._on_learning_rate, names="value")
+        self.lr_slider.observe(self._on_lr, names="value")
         self.data_dropdown.observe(self._on_data, names="value")
         self.activation_dropdown.observe(self._on_activation, names="value")
         self.step_button.on_click(lambda _: self._after_training(self.model.step()))
@@ -194,7 +194,7 @@ class PerceptronPlayground:
                 self.w1_slider,
                 self.w2_slider,
                 self.b_slider,
-                self.learning_rate_slider,
+                self.lr_slider,
                 w.HBox([self.step_button, self.epoch_button, self.reset_button]),
                 self.play,
             ],
@@ -235,9 +235,9 @@ class PerceptronPlayground:
         values = (self.w1_slider.value, self.w2_slider.value, self.b_slider.value)
         self._apply(lambda: self.model.set_weights(*values))
 
-    def _on_learning_rate(self, change) -> None:
+    def _on_lr(self, change) -> None:
         def set_rate():
-            self.model.learning_rate = change["new"]
+            self.model.lr = change["new"]
 
         self._apply(set_rate, keep_highlight=True)
 
@@ -315,7 +315,7 @@ class PerceptronPlayground:
         ]
         record = model.last_step
         if show_last_step and record is not None:
-            eta = _fmt(model.learning_rate)
+            eta = _fmt(model.lr)
             lines.append(
                 f"sample {record.index + 1}: x = {_vector(record.x)}, y = {record.target} · "
                 f"w·x + b = {_fmt(record.z)} → ŷ = step({_fmt(record.z)}) = {record.prediction}"

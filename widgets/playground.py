@@ -115,9 +115,9 @@ class NetworkPlayground:
         self.activation = w.Dropdown(
             options=list(ACTIVATIONS), value=model.activation, description="activation", **narrow
         )
-        self.learning_rate = w.Dropdown(
-            options=_options(LEARNING_RATES, model.learning_rate),
-            value=model.learning_rate,
+        self.lr = w.Dropdown(
+            options=_options(LEARNING_RATES, model.lr),
+            value=model.lr,
             description="learning rate",
             **narrow,
         )
@@ -160,7 +160,7 @@ class NetworkPlayground:
                 w.HBox([self.dataset, self.noise, self.train_fraction, self.show_test]),
                 w.HBox([w.Label("features"), *self.feature_toggles.values()]),
                 w.HBox([self.add_layer_button, self.remove_layer_button, self.units_box]),
-                w.HBox([self.activation, self.learning_rate, self.batch_size]),
+                w.HBox([self.activation, self.lr, self.batch_size]),
                 w.HBox([self.regularization, self.regularization_rate, self.dropout]),
                 self.message,
                 self.image,
@@ -259,7 +259,7 @@ class NetworkPlayground:
         try:
             for name in SETTING_CONTROLS:
                 control, value = getattr(self, name), model.settings[name]
-                rate = name in ("learning_rate", "regularization_rate")
+                rate = name in ("lr", "regularization_rate")
                 if rate and value not in control.options:  # a rate set from code
                     control.options = _options(control.options, value)
                 if isinstance(control, (w.IntSlider, w.FloatSlider)) and value > control.max:
@@ -315,7 +315,7 @@ SETTING_CONTROLS = (
     "noise",
     "train_fraction",
     "activation",
-    "learning_rate",
+    "lr",
     "batch_size",
     "regularization",
     "regularization_rate",

@@ -81,7 +81,7 @@ def numpy_code(config: dict) -> str:
         ")",
         f"loss_fn = {loss}",
         f"optimizer = nn.{config['optimizer']}(model.parameters(), model.gradients(), "
-        f"lr={config['learning_rate']!r}{decay})",
+        f"lr={config['lr']!r}{decay})",
         f"for epoch in range({config['epochs']}):",
         "    model.train()",
         "    for x_batch, y_batch in nn.iterate_minibatches("
@@ -131,7 +131,7 @@ def torch_code(config: dict) -> str:
         "        nn.init.zeros_(layer.bias)",
         f"loss_fn = {loss}",
         f"optimizer = torch.optim.{config['optimizer']}("
-        f"model.parameters(), lr={config['learning_rate']!r}{decay})",
+        f"model.parameters(), lr={config['lr']!r}{decay})",
         f"for epoch in range({config['epochs']}):",
         "    model.train()",
         f"    for batch in torch.randperm(len(F_train)).split({config['batch_size']}):",

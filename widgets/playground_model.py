@@ -6,7 +6,7 @@ and the view (``widgets/playground.py``) only wires widgets to these methods::
     model = PlaygroundModel(dataset="circle", features=("x1^2", "x2^2"), hidden=())
     model.run(epochs=50)                    # the Play button runs a few epochs per tick
     model.test_accuracy                     # 1.0: one unit on x1², x2² separates the circle
-    model.add_layer(); model.set(learning_rate=0.1, regularization="L2")
+    model.add_layer(); model.set(lr=0.1, regularization="L2")
     print(model.to_numpy_code())            # "show me the code"
 
 The network is built from ``widgets.numpy_nn`` layers (Dense, ReLU/Tanh/Sigmoid,
@@ -45,7 +45,7 @@ DEFAULTS = {  # TensorFlow Playground's defaults
     "features": ("x1", "x2"),
     "hidden": (4, 2),
     "activation": "tanh",
-    "learning_rate": 0.03,
+    "lr": 0.03,
     "batch_size": 10,
     "regularization": "none",
     "regularization_rate": 0.001,
@@ -116,7 +116,7 @@ _CHECKS = {
     "features": _check_features,
     "hidden": _check_hidden,
     "activation": lambda v: _check_choice("activation", v, ACTIVATIONS),
-    "learning_rate": lambda v: _check_number("learning_rate", v, 0.0, 10.0, low_open=True),
+    "lr": lambda v: _check_number("lr", v, 0.0, 10.0, low_open=True),
     "batch_size": lambda v: _check_int("batch_size", v, 1, 5000),
     "regularization": lambda v: _check_choice("regularization", v, REGULARIZATIONS),
     "regularization_rate": lambda v: _check_number("regularization_rate", v, 0.0, 10.0),
@@ -132,7 +132,7 @@ class PlaygroundModel:
     Settings (``set(**settings)``, also keyword arguments here): ``dataset``, ``noise``,
     ``train_fraction``, ``n_points``, ``seed`` (a change regenerates the data and resets
     the network), ``features``, ``hidden`` (a fresh network of these widths),
-    ``activation``, ``learning_rate``, ``batch_size``, ``regularization`` ("none", "L1",
+    ``activation``, ``lr``, ``batch_size``, ``regularization`` ("none", "L1",
     "L2"), ``regularization_rate``, ``dropout``, ``optimizer`` (these keep the weights).
     Editing the network with ``add_layer``, ``remove_layer``, ``add_unit``,
     ``remove_unit`` or ``toggle_feature`` keeps every weight whose place still exists.
@@ -155,13 +155,13 @@ class PlaygroundModel:
         for callback in self._observers:
             callback(event)
 
-    def __getattr__(self, name):  # model.learning_rate, model.hidden, ... read the settings
+    def __getattr__(self, name):  # model.lr, model.hidden, ... read the settings
         settings = self.__dict__.get("settings", {})
         if name in settings:
             return settings[name]
         raise AttributeError(f"{type(self).__name__!s} has no attribute {name!r}")
 
-    def __setattr__(self, name, value):  # model.learning_rate = 0.1 means set(learning_rate=0.1)
+    def __setattr__(self, name, value):  # model.lr = 0.1 means set(lr=0.1)
         if name in DEFAULTS:
             self.set(**{name: value})
         else:
@@ -190,8 +190,8 @@ class PlaygroundModel:
             self._assemble()
         elif {"optimizer", "regularization", "regularization_rate"} & set(checked):
             self._new_optimizer()
-        if "learning_rate" in checked:
-            self.nn_optimizer.lr = self.learning_rate
+        if "lr" in checked:
+            self.nn_optimizer.lr = self.lr
         self._notify("edit")
 
     def toggle_feature(self, name: str) -> None:
@@ -265,7 +265,7 @@ class PlaygroundModel:
         self.nn_optimizer = optimizer(
             self.network.parameters(),
             self.network.gradients(),
-            lr=self.learning_rate,
+            lr=self.lr,
             weight_decay=weight_decay,
         )
 

@@ -134,16 +134,17 @@ def make_loaders(
         raise ValueError(f"validation_size must be >= 0, got {validation_size!r}")
     train_images, train_labels = load_numpy(name, "train", root)
     statistics = pixel_statistics(train_images)
-    X, y = _as_tensors(train_images, train_labels, statistics, flatten)
-    if validation_size >= len(X):
+    n_images = len(train_images)
+    if validation_size >= n_images:
         raise ValueError(
             f"validation_size={validation_size} leaves no training images "
-            f"(the training split has {len(X)})"
+            f"(the training split has {n_images})"
         )
-    X_val, y_val = X[len(X) - validation_size :], y[len(y) - validation_size :]
-    X, y = X[: len(X) - validation_size], y[: len(y) - validation_size]
-    if train_size is not None:
-        X, y = X[:train_size], y[:train_size]
+    # Slices of the uint8 images become float32 one part at a time, only the images used:
+    # a slice of one full float32 tensor would keep all of it (188 MB) alive.
+    kept = n_images - validation_size
+    used = kept if train_size is None else min(train_size, kept)
+    X, y = _as_tensors(train_images[:used], train_labels[:used], statistics, flatten)
     X_test, y_test = load_tensors(
         name, "test", limit=test_size, flatten=flatten, statistics=statistics, root=root
     )
@@ -151,9 +152,10 @@ def make_loaders(
     train = DataLoader(
         TensorDataset(X, y), batch_size=batch_size, shuffle=True, generator=generator
     )
-    validation = (
-        DataLoader(TensorDataset(X_val, y_val), batch_size=1024) if validation_size else None
-    )
+    validation = None
+    if validation_size:
+        held_out = _as_tensors(train_images[kept:], train_labels[kept:], statistics, flatten)
+        validation = DataLoader(TensorDataset(*held_out), batch_size=1024)
     test = DataLoader(TensorDataset(X_test, y_test), batch_size=1024)
     return Loaders(train, validation, test)
 

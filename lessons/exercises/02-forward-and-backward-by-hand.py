@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Exercise 2 · Forward and backward propagation by hand (45 min)
+# # Exercise 2 · Forward and backward propagation by hand (60 min)
 #
 # > **How this exercise works.** Each task is a function for you to write: until you do, it
 # > raises `NotImplementedError` and its check says *not done yet*. Run the check cell below
@@ -10,7 +10,8 @@
 # **Objectives.** After this exercise you can
 # - apply the chain rule to one sigmoid neuron and to a two-layer network, symbol by symbol;
 # - compute a forward pass and every gradient of a small network for one example;
-# - verify gradients numerically with central finite differences.
+# - verify gradients numerically with central finite differences along random directions
+#   (a cheaper variant of lesson 3's entry-by-entry check).
 #
 # **Background:** [lesson 2](../02-feedforward-networks.ipynb) (forward propagation)
 # and [lesson 3](../03-backpropagation.ipynb) (the chain rule, backpropagation).
@@ -83,42 +84,83 @@ def backward(x, t, W1, b1, W2, b2):
 check.backward(backward)
 
 # %% [markdown]
-# ## Task 4 · Numerical gradient
+# ## Task 4 · A derivative along a direction
 #
-# A derivative is a limit: $\partial L/\partial\theta_i \approx
-# \dfrac{L(\theta + \varepsilon e_i) - L(\theta - \varepsilon e_i)}{2\varepsilon}$.
-# This central difference is accurate to order $\varepsilon^2$. Write
-# `numerical_gradient(loss, parameter, epsilon)`: `loss()` takes no argument and reads the
-# array `parameter` (as a network's loss reads its weights), so change one entry of
-# `parameter` in place, evaluate, change it the other way, evaluate, and restore it.
-# Return an array shaped like `parameter`.
+# Lesson 3 checks gradients entry by entry: two loss evaluations per weight, millions for
+# a real network. A cheaper test moves *all* weights at once along a direction $d$: the
+# central difference
+#
+# $$D_d L(\theta) \approx
+#   \frac{L(\theta + \varepsilon d) - L(\theta - \varepsilon d)}{2\varepsilon}$$
+#
+# approximates $\nabla L(\theta) \cdot d$ (accurate to order $\varepsilon^2$), so a few
+# random directions test a whole gradient with a few loss evaluations. Write
+# `directional_derivative(loss, parameter, direction, epsilon)`: `loss()` takes no argument
+# and reads the array `parameter` (as a network's loss reads its weights), so move
+# `parameter` itself, evaluate, move it to the other side, evaluate, and leave it
+# **exactly** as it was. Return a number.
 
 # %% tags=["nbval-check-output"]
-def numerical_gradient(loss, parameter, epsilon=1e-6):
-    """Central finite-difference estimate of d loss() / d parameter."""
-    raise NotImplementedError("Task 4: central finite differences")
+def directional_derivative(loss, parameter, direction, epsilon=1e-6):
+    """Central finite-difference estimate of the derivative of loss() along direction."""
+    raise NotImplementedError("Task 4: the central difference along a direction")
 
 
-check.numerical_gradient(numerical_gradient)
+check.directional_derivative(directional_derivative)
 
 # %% [markdown]
 # ## Task 5 · Check your backpropagation
 #
 # Nothing new to write: this check runs your `backward` on a 3-4-1 network and compares
-# each gradient with your `numerical_gradient` (the relative error
-# $\lVert a - n\rVert / (\lVert a\rVert + \lVert n\rVert)$ is about $10^{-9}$ when both
-# agree). This is how you test backpropagation code in practice, with no reference at hand.
+# each gradient, along three random directions, with your `directional_derivative` (the
+# relative error $\lvert a - n\rvert / (\lvert a\rvert + \lvert n\rvert)$ is about
+# $10^{-9}$ when both agree). This is how you test backpropagation code in practice, with
+# no reference at hand.
 
 # %% tags=["nbval-check-output"]
-check.gradients_agree(backward, numerical_gradient)
+check.gradients_agree(backward, directional_derivative)
+
+# %% [markdown]
+# ## Stretch (optional) · How small should ε be?
+#
+# *Optional, about 20 minutes. There is no fixed answer: the check re-runs your experiment
+# and tells you whether the numbers you claim are the ones it measures.*
+#
+# The error of a central difference has two sources: the truncation error, which shrinks
+# like $\varepsilon^2$, and the rounding error of the two loss values, which *grows* like
+# $10^{-16}/\varepsilon$. Write `epsilon_sweep()` that computes, for
+# $\varepsilon = 10^{-1}, 10^{-2}, \dots, 10^{-12}$, the relative error between your
+# `backward`'s $\partial L/\partial W_1$ along a fixed direction and your
+# `directional_derivative`, on the network below; return a dict with at least
+# `"best log10 epsilon"` (the exponent with the smallest error) and `"smallest error"`.
+# Put the numbers your answer quotes into `claims`. Does the best $\varepsilon$ match the
+# balance of the two error sources?
+
+# %%
+sweep_rng = np.random.default_rng(0)
+x_sweep, t_sweep = sweep_rng.normal(size=3), np.array([0.7])
+W1_sweep, b1_sweep = sweep_rng.normal(size=(4, 3)), sweep_rng.normal(size=4)
+W2_sweep, b2_sweep = sweep_rng.normal(size=(1, 4)), sweep_rng.normal(size=1)
+direction_sweep = sweep_rng.normal(size=(4, 3))
+
+
+def epsilon_sweep():
+    """The exponent of the best epsilon and the error it reaches."""
+    raise NotImplementedError("Stretch: the best epsilon")
+
+
+claims = {}  # the numbers your answer quotes, e.g. {"best log10 epsilon": -3}
+
+# %%
+sweep_report = check.epsilon_sweep(epsilon_sweep, claims)
 
 # %% [markdown]
 # ## Reflection
 #
 # 1. Why does $\delta_1$ use $W_2^\top$ rather than $W_2$?
-# 2. With $\varepsilon = 10^{-6}$, the numerical gradient costs two forward passes per
-#    parameter. How many forward passes would it take for a network with a million weights,
-#    and how many does backpropagation need?
+# 2. Lesson 3's numerical gradient costs two forward passes per parameter. How many
+#    forward passes would it take for a network with a million weights, how many does your
+#    check along 3 directions need, and how many does backpropagation need?
 # 3. When $\hat y$ is close to 0 or 1 the gradients above become tiny even if $\hat y$ is
 #    wrong. Which factor causes this, and what does it mean for training?
 #

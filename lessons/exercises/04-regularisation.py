@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Exercise 4 · Classification with regularisation (45 min)
+# # Exercise 4 · Classification with regularisation (75 min)
 #
 # > **How this exercise works.** Each task is a function for you to write: until you do, it
 # > raises `NotImplementedError` and its check says *not done yet*. Run the check cell below
@@ -8,8 +8,8 @@
 # > [solutions](solutions/04-regularisation.ipynb) are there for after you tried.
 #
 # **Objectives.** After this exercise you can
-# - implement inverted dropout, forward and backward, as lesson 4's NumPy network does;
-# - implement weight decay (an L2 penalty) inside a gradient-descent step;
+# - implement a regulariser lesson 4 did not show, Gaussian dropout, forward and backward;
+# - implement an L1 penalty inside a gradient-descent step, and tell it from weight decay;
 # - recognise overfitting from training and validation numbers, and tune regularisation
 #   until it is cured, without tipping into underfitting.
 #
@@ -26,61 +26,65 @@ from widgets.claims import check_claim
 from widgets.decision_regions import plot_decision_regions
 
 # %% [markdown]
-# ## Task 1 · Dropout, forward
+# ## Task 1 · Gaussian dropout, forward
 #
-# During training, dropout sets each unit to 0 with probability $p$. *Inverted* dropout
-# also divides the kept units by $1 - p$, so that each unit's expected value is unchanged
-# and evaluation can use the network as it is:
+# Lesson 4's inverted dropout multiplies each unit by a random factor: $0$ with probability
+# $p$, else $1/(1-p)$. That factor has mean 1 and variance $p/(1-p)$. **Gaussian dropout**
+# (Srivastava et al., 2014) keeps the mean and the variance but draws the factor from a
+# normal distribution, so no unit is switched off entirely:
 #
-# $$\text{mask}_{ij} = \frac{[u_{ij} \ge p]}{1 - p},\quad u_{ij} \sim U(0, 1), \qquad
-#   \text{out} = x \odot \text{mask}.$$
+# $$\text{noise}_{ij} \sim \mathcal N\!\left(1,\ \frac{p}{1-p}\right), \qquad
+#   \text{out} = x \odot \text{noise}.$$
 #
-# Write `dropout_forward(x, p, rng, training)` returning `(out, mask)`. Draw the random
-# numbers from the generator `rng` (`rng.random(x.shape)`), so that a seeded run is
-# reproducible. With `training=False`, return `x` unchanged and a mask of ones.
+# Write `gaussian_dropout_forward(x, p, rng, training)` returning `(out, noise)`. Draw the
+# random numbers from the generator `rng` (one standard-normal draw per entry of `x`, in
+# its shape), so that a seeded run is reproducible. With `training=False`, return `x`
+# unchanged and noise of ones.
 
 
 # %% tags=["nbval-check-output"]
-def dropout_forward(x, p, rng, training):
-    """Inverted dropout: (x * mask, mask), the identity when not training."""
-    raise NotImplementedError("Task 1: inverted dropout, forward")
+def gaussian_dropout_forward(x, p, rng, training):
+    """Gaussian dropout: (x * noise, noise), the identity when not training."""
+    raise NotImplementedError("Task 1: Gaussian dropout, forward")
 
 
-check.dropout_forward(dropout_forward)
+check.gaussian_dropout_forward(gaussian_dropout_forward)
 
 # %% [markdown]
-# ## Task 2 · Dropout, backward
+# ## Task 2 · Gaussian dropout, backward
 #
-# Write `dropout_backward(grad_output, mask)` returning $\partial L/\partial x$ given
-# $\partial L/\partial\,\text{out}$ and the mask of the forward pass.
+# Write `gaussian_dropout_backward(grad_output, noise)` returning $\partial L/\partial x$
+# given $\partial L/\partial\,\text{out}$ and the noise of the forward pass.
 
 
 # %% tags=["nbval-check-output"]
-def dropout_backward(grad_output, mask):
-    """dL/dx of out = x * mask."""
-    raise NotImplementedError("Task 2: inverted dropout, backward")
+def gaussian_dropout_backward(grad_output, noise):
+    """dL/dx of out = x * noise."""
+    raise NotImplementedError("Task 2: Gaussian dropout, backward")
 
 
-check.dropout_backward(dropout_backward)
+check.gaussian_dropout_backward(gaussian_dropout_backward)
 
 # %% [markdown]
-# ## Task 3 · Weight decay
+# ## Task 3 · An L1 penalty
 #
-# An L2 penalty $\frac{\lambda}{2}\lVert\theta\rVert^2$ added to the loss adds
-# $\lambda\theta$ to every gradient, so each step also shrinks the weights towards 0:
+# Lesson 4's optimizers implement weight decay, an L2 penalty. An **L1** penalty
+# $\lambda\sum_i\lvert\theta_i\rvert$ pushes every weight towards 0 by the same amount,
+# whatever its size, which drives unimportant weights to (nearly) zero:
 #
-# $$\theta \leftarrow \theta - \eta\,(\nabla_\theta L + \lambda\,\theta).$$
+# $$\theta \leftarrow \theta
+#   - \eta\,\bigl(\nabla_\theta L + \lambda\,\operatorname{sign}(\theta)\bigr),
+#   \qquad \operatorname{sign}(0) = 0.$$
 #
-# This is what `weight_decay` means in `torch.optim.SGD` and in lesson 4's optimizers.
-# Write `sgd_step(params, grads, learning_rate, weight_decay)`: `params` and `grads` are
-# lists of arrays in the same order; update each parameter **in place** and leave the
-# gradients unchanged.
+# Write `sgd_step(params, grads, lr, l1)`: `params` and `grads` are lists of arrays in the
+# same order; update each parameter **in place** (the model holds these very arrays) and
+# leave the gradients unchanged.
 
 
 # %% tags=["nbval-check-output"]
-def sgd_step(params, grads, learning_rate, weight_decay):
-    """One SGD step with weight decay, updating the arrays in params in place."""
-    raise NotImplementedError("Task 3: an SGD step with weight decay")
+def sgd_step(params, grads, lr, l1):
+    """One SGD step with an L1 penalty, updating the arrays in params in place."""
+    raise NotImplementedError("Task 3: an SGD step with an L1 penalty")
 
 
 check.sgd_step(sgd_step)
@@ -124,10 +128,35 @@ if regularisation_report.passed:
     plt.show()
 
 # %% [markdown]
+# ## Stretch (optional) · Dropout against weight decay
+#
+# *Optional, about 30 minutes. There is no fixed answer: the check re-runs your experiment
+# and tells you whether the numbers you claim are the ones it measures.*
+#
+# Which cures this overfit better: dropout or weight decay? Design a small ablation with
+# `check.train_moons(weight_decay=..., dropout=...)` (it returns the model and
+# `(train accuracy, validation loss, validation accuracy)`): compare each regulariser
+# alone, at its best value among a few you try, and both together. Write `ablation()`
+# returning a dict of the numbers your conclusion rests on (e.g. `"best dropout
+# validation loss"`), and put the ones your answer quotes into `claims`.
+
+
+# %%
+def ablation():
+    """Each regulariser alone at its best tried value, and both together."""
+    raise NotImplementedError("Stretch: the ablation")
+
+
+claims = {}  # the numbers your answer quotes, e.g. {"best dropout validation loss": 0.4}
+
+# %%
+ablation_report = check.ablation(ablation, claims)
+
+# %% [markdown]
 # ## Reflection
 #
-# 1. Why must dropout scale the kept units during training (or, equivalently, scale
-#    everything down at evaluation)?
+# 1. Why must the noise of (Gaussian or inverted) dropout have mean 1, rather than, say,
+#    mean $1 - p$?
 # 2. With a weight decay of 0.3 the check reports a training accuracy of 50 %. What
 #    happened to the network?
 # 3. Weight decay improved the validation *loss* far more than the validation *accuracy*.

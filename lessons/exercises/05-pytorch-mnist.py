@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Exercise 5 · A PyTorch network for handwritten digits (45 min)
+# # Exercise 5 · A PyTorch network for handwritten digits (75 min)
 #
 # > **How this exercise works.** Each task is a function for you to write: until you do, it
 # > raises `NotImplementedError` and its check says *not done yet*. Run the check cell below
@@ -10,7 +10,8 @@
 # **Objectives.** After this exercise you can
 # - define a multilayer perceptron with `torch.nn`;
 # - write PyTorch's training loop (forward, loss, `zero_grad`, `backward`, `step`) and
-#   evaluation loop (`eval()`, `no_grad`) yourself;
+#   evaluation (`eval()`, `no_grad`) yourself, in variants lesson 5 did not show: gradient
+#   accumulation and a confusion matrix;
 # - train a network on MNIST's 28×28 digits to over 90 % test accuracy in seconds (78 % on
 #   the harder Fashion-MNIST).
 #
@@ -50,44 +51,52 @@ def build_model():
 check.build_model(build_model)
 
 # %% [markdown]
-# ## Task 2 · One epoch of training
+# ## Task 2 · One epoch with gradient accumulation
 #
-# Write `train_one_epoch(model, loader, loss_fn, optimizer)`: one pass over the batches
-# `(inputs, targets)` of `loader`, updating the model after each batch. Return the pair
-# `(mean loss, accuracy)` over the epoch, where the mean weights each batch by its size.
+# Lesson 5's loop takes an optimizer step after every batch. When a big batch does not fit
+# in memory, one takes the step only every few batches, on the *mean* of their gradients:
+# **gradient accumulation**. Write `train_one_epoch(model, loader, loss_fn, optimizer,
+# accumulate)`: one pass over the batches `(inputs, targets)` of `loader` that takes an
+# optimizer step after every `accumulate` batches (and once more at the end, if batches
+# are left over). Return `(mean loss, accuracy)` over the epoch: the loss of each batch as
+# the loss function computes it, averaged over the examples (each batch weighted by its
+# size).
 #
-# The check runs your loop and lesson 5's on the same small model (with dropout) and the
-# same batches, and compares the parameters afterwards: a forgotten `zero_grad()` or
-# `model.train()` shows up there.
+# The check runs your loop and an independent one on the same small model (with dropout)
+# and the same five batches, for `accumulate` = 1, 2 and 3, and compares the parameters
+# afterwards.
 
 # %% tags=["nbval-check-output"]
-def train_one_epoch(model, loader, loss_fn, optimizer):
-    """One pass over loader; returns (mean loss, accuracy)."""
-    raise NotImplementedError("Task 2: the training loop")
+def train_one_epoch(model, loader, loss_fn, optimizer, accumulate=1):
+    """One pass over loader, one optimizer step per `accumulate` batches."""
+    raise NotImplementedError("Task 2: the training loop with gradient accumulation")
 
 
 check.train_one_epoch(train_one_epoch)
 
 # %% [markdown]
-# ## Task 3 · Evaluation
+# ## Task 3 · A confusion matrix
 #
-# Write `evaluate(model, loader)` returning the accuracy on `loader`, a fraction between
-# 0 and 1. Predict in evaluation mode and without building the autograd graph.
+# Accuracy says how often the model is right, not *which* classes it mixes up. Write
+# `confusion_matrix(model, loader, n_classes)` returning an integer tensor of shape
+# `(n_classes, n_classes)` whose entry `[t, p]` counts the examples of true class `t` the
+# model predicted as `p`. Predict in evaluation mode and without building the autograd
+# graph. Task 4 reads the accuracy off its diagonal.
 
 # %% tags=["nbval-check-output"]
-def evaluate(model, loader):
-    """Accuracy of model on loader (dropout off, no gradients)."""
-    raise NotImplementedError("Task 3: the evaluation loop")
+def confusion_matrix(model, loader, n_classes):
+    """Counts of (true class, predicted class) over loader (dropout off, no gradients)."""
+    raise NotImplementedError("Task 3: the confusion matrix")
 
 
-check.evaluate(evaluate)
+check.confusion_matrix(confusion_matrix)
 
 # %% [markdown]
 # ## Task 4 · Train on real images
 #
 # Nothing new to write: the data comes from the course's loader (10,000 training images,
 # 2,000 test images, normalised, flattened, in shuffled batches of 64), and the check
-# trains a fresh `build_model()` for three epochs with Adam using *your* loops. It expects
+# trains a fresh `build_model()` for three epochs with Adam using *your* functions. It expects
 # at least 90 % test accuracy on MNIST, 78 % on Fashion-MNIST (a harder dataset: shirts,
 # pullovers and coats look much alike at 28×28).
 
@@ -99,7 +108,35 @@ images, labels = next(iter(loaders.train))
 print(f"one batch: images {tuple(images.shape)}, labels {tuple(labels.shape)}")
 
 # %%
-report = check.full_training(build_model, train_one_epoch, evaluate, loaders, dataset=dataset)
+report = check.full_training(
+    build_model, train_one_epoch, confusion_matrix, loaders, dataset=dataset
+)
+
+
+# %% [markdown]
+# ## Stretch (optional) · The hardest class
+#
+# *Optional, about 20 minutes. There is no fixed answer: the check re-runs your experiment
+# and tells you whether the numbers you claim are the ones it measures.*
+#
+# Use the confusion matrix of the model task 4 trained (`report.table`). Which class does
+# the model get wrong most often, and which class does it mistake it for? Write
+# `hardest_class()` returning a dict of what you measured, with at least
+# `"hardest class accuracy"` (a fraction) and `"share of its errors to the top
+# confusion"` (the fraction of that class's errors that go to the one class it is most
+# often mistaken for); then put the numbers your answer quotes into `claims`.
+
+# %%
+def hardest_class():
+    """Measure the hardest class's accuracy and where its errors go."""
+    raise NotImplementedError("Stretch: the hardest class")
+
+
+# %%
+claims = {}  # the numbers your answer quotes, e.g. {"hardest class accuracy": 0.6}
+
+# %%
+stretch_report = check.hardest_class(hardest_class, claims)
 
 # %% [markdown]
 # ## Reflection

@@ -11,19 +11,36 @@ Each exercise has a module here (``ex01_perceptron`` ...) whose checks run hidde
 against the package's reference implementations, the same code the lessons teach. This
 module holds the machinery they share: running the student's code safely
 (:class:`Checker`), comparing results with messages that point at the mistake
-(:func:`compare`), explaining exceptions (shape errors in particular) and the
-progressive hints (:class:`Hints`).
+(:func:`compare`, in :mod:`widgets.checks.feedback`), explaining exceptions (shape and
+dtype errors in particular), the progressive hints (:class:`Hints`) and the optional
+stretch tasks, checked for honesty (:func:`check_claims`).
+
+A check leaves the student's session as it found it: the global random generators
+(``random``, NumPy's legacy one, PyTorch's) are restored when it ends, library warnings
+raised while it runs are not shown, and only Ctrl-C (``KeyboardInterrupt``) gets through.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
-import inspect
-import traceback
+import math
+import random
+import sys
+import time
+import warnings
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
+
+from widgets.checks.feedback import (  # noqa: F401  (the names the exercise checks import)
+    Mistake,
+    _as_array,
+    compare,
+    describe_arguments,
+    explain_exception,
+    structural_problem,
+)
 
 PASSED, FAILED, NOT_DONE = "passed", "failed", "not done"
 # Every verdict printed in this Python process, in order: a solution notebook ends with
@@ -31,9 +48,6 @@ PASSED, FAILED, NOT_DONE = "passed", "failed", "not done"
 # text by nbval (their digits differ between machines).
 _printed_reports: list[Report] = []
 _ICONS = {PASSED: "✓", FAILED: "✗", NOT_DONE: "○"}
-# Frames inside these folders are ours or a library's; the student's own line is elsewhere.
-_PACKAGE_DIR = Path(__file__).resolve().parent.parent
-_SKIPPED_FRAMES = (str(_PACKAGE_DIR), "site-packages", "dist-packages", "/lib/python3")
 
 
 # --------------------------------------------------------------------------- verdicts
@@ -44,6 +58,7 @@ class Report:
     title: str
     status: str = PASSED
     lines: list[str] = field(default_factory=list)
+    optional: bool = False  # a stretch task: "not done" is a fine verdict for it
 
     @property
     def passed(self) -> bool:
@@ -74,7 +89,11 @@ def assert_all_passed() -> int:
     """
     if not _printed_reports:
         raise AssertionError("no check has printed a verdict yet")
-    failed = [report.text for report in _printed_reports if not report.passed]
+    failed = [
+        report.text
+        for report in _printed_reports
+        if not report.passed and not (report.optional and report.status == NOT_DONE)
+    ]
     if failed:
         raise AssertionError("checks that did not pass:\n" + "\n".join(failed))
     return len(_printed_reports)
@@ -86,200 +105,6 @@ class CheckFailed(Exception):
 
 class NotDone(Exception):
     """The student's function still raises NotImplementedError."""
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """A plausible wrong answer: what it would return, and what to tell the student."""
-
-    result: object  # the wrong answer, or a function computing it (may fail on some shapes)
-    explanation: str
-
-    def value(self):
-        if not callable(self.result):
-            return self.result
-        try:
-            return self.result()
-        except Exception:  # e.g. a transposed product that does not fit this case's shapes
-            return None
-
-
-def _as_array(value):
-    """NumPy view of a student's result (torch tensors, lists, numbers), or None if impossible."""
-    if value is None:
-        return None
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor
-        value = value.detach().cpu().numpy()
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        return None
-    return array
-
-
-def _format(array: np.ndarray) -> str:
-    if array.ndim == 0:
-        return f"{float(array):.6g}"
-    return np.array2string(
-        array, precision=4, suppress_small=True, threshold=12, edgeitems=2, max_line_width=90
-    ).replace("\n", "\n      ")
-
-
-def _shape_advice(got: tuple, expected: tuple) -> str:
-    if len(got) == 2 and got == expected[::-1]:
-        return (
-            "the rows and columns are swapped: the result looks transposed. Check the order "
-            "of the matrix product, or whether a weight matrix needs .T."
-        )
-    if got + (1,) == expected:
-        return (
-            "a column of shape (n, 1) is expected, not a flat vector (n,): "
-            "use .reshape(-1, 1) or keepdims=True."
-        )
-    if expected == got[:-1] and got[-1] == 1:
-        return "a flat vector (n,) is expected, not a column (n, 1): use .ravel() or [:, 0]."
-    if len(expected) == 1 and got == expected * 2:
-        return (
-            f"a {got[0]} × {got[0]} matrix where a vector of {expected[0]} is expected: usually "
-            "a column (n, 1) broadcast against a vector (n,), or an outer product where an "
-            "element-wise one was meant."
-        )
-    if expected and len(got) > len(expected) and got[-len(expected) :] == expected:
-        return (
-            "your result has an extra leading dimension: did you forget to sum "
-            "(or average) over the batch?"
-        )
-    if len(got) == 2 and len(expected) == 2 and got[0] == got[1] and expected[0] != expected[1]:
-        return (
-            "a square result where a rectangular one is expected usually means a (n, 1) "
-            "column was broadcast against a (n,) vector: check the shapes of both operands."
-        )
-    if expected == () and got != ():
-        return "a single number is expected: reduce your array with .sum() or .mean()."
-    if got == () and expected != ():
-        return "an array is expected, not a single number: did you sum or average too early?"
-    if int(np.prod(got)) == int(np.prod(expected)):
-        return "the right number of values in the wrong shape: check your reshape / flatten."
-    return "print the shapes of the arrays involved, step by step, to see where it goes wrong."
-
-
-def compare(
-    got, expected, *, what: str, mistakes=(), atol: float = 1e-6, rtol: float = 1e-5
-) -> str | None:
-    """``None`` when ``got`` matches ``expected``; otherwise a message that names the problem.
-
-    ``mistakes`` are :class:`Mistake` s; when ``got`` matches one of their results, its
-    explanation is added, so the message says *why* the value is wrong, not only that it is.
-    """
-    if got is None:
-        return f"{what}: your function returned None. Did you forget the `return` statement?"
-    want = np.asarray(expected, dtype=float)
-    have = _as_array(got)
-    if have is None:
-        return f"{what}: expected numbers, got a {type(got).__name__} ({got!r:.60})."
-    if have.shape != want.shape:
-        return (
-            f"{what}: expected shape {want.shape}, got {have.shape}.\n"
-            f"  → {_shape_advice(have.shape, want.shape)}"
-        )
-    if np.all(np.isfinite(want)) and not np.all(np.isfinite(have)):
-        return (
-            f"{what} contains NaN or inf. Usual causes: exp() of a large number "
-            "(subtract the maximum first), log(0), or a division by zero."
-        )
-    if np.allclose(have, want, atol=atol, rtol=rtol):
-        return None
-    message = f"{what}: expected {_format(want)}\n    got      {_format(have)}"
-    if have.size > 4:
-        index = np.unravel_index(np.argmax(np.abs(have - want)), want.shape)
-        message += (
-            f"\n  (largest difference at index {tuple(int(i) for i in index)}: "
-            f"expected {want[index]:.6g}, got {have[index]:.6g})"
-        )
-    for mistake in mistakes:
-        alternative = _as_array(mistake.value())
-        if (
-            alternative is not None
-            and alternative.shape == have.shape
-            and np.allclose(have, alternative, atol=atol, rtol=rtol)
-        ):
-            return message + f"\n  → {mistake.explanation}"
-    if np.any(want != 0) and np.allclose(have, -want, atol=atol, rtol=rtol):
-        return message + "\n  → the sign is flipped: check the order of a subtraction."
-    if want.size > 1 and np.any(want != 0) and np.any(have != 0):  # a ratio of two numbers
-        # says nothing; a common ratio across many entries points at a constant factor.
-        ratio = have[want != 0] / want[want != 0]
-        if np.allclose(ratio, ratio.flat[0], rtol=1e-4) and abs(ratio.flat[0]) > 1e-12:
-            factor = ratio.flat[0]
-            return message + (
-                f"\n  → every value is {factor:.4g} times the expected one: "
-                "a missing or extra constant factor (a 2, 1/N, or the learning "
-                "rate?)."
-            )
-    if want.ndim == 2 and want.shape[0] == want.shape[1] and np.allclose(have, want.T):
-        return message + "\n  → this is the transpose of the expected matrix."
-    return message
-
-
-# --------------------------------------------------------------------------- running code
-def _student_line(error: BaseException) -> str:
-    """`line N of f(): code`, the deepest frame that is neither ours nor a library's."""
-    for frame in reversed(traceback.extract_tb(error.__traceback__)):
-        if not any(part in (frame.filename or "") for part in _SKIPPED_FRAMES):
-            code = (frame.line or "").strip()
-            return f"line {frame.lineno} of {frame.name}(): {code}" if code else ""
-    return ""
-
-
-_SHAPE_WORDS = (
-    "shape",
-    "broadcast",
-    "aligned",
-    "dimension",
-    "size of tensor",
-    "mat1 and mat2",
-    "matmul",
-    "must match the size",
-    "index",
-)
-
-
-def explain_exception(error: BaseException, arguments: str = "") -> str:
-    """A student's exception in a few lines: what, where, and what to look at."""
-    name = type(error).__name__
-    text = str(error).strip().splitlines()[0] if str(error).strip() else ""
-    lines = [f"your function raised {name}: {text}" if text else f"your function raised {name}"]
-    where = _student_line(error)
-    if where:
-        lines.append(f"  at {where}")
-    if any(word in text.lower() for word in _SHAPE_WORDS):
-        lines.append("  → a shape error: the arrays in that line do not fit together.")
-        if arguments:
-            lines.append(f"    Your function received {arguments}.")
-        lines.append(
-            "    Print each operand's .shape just before that line and compare it with "
-            "the shapes the task describes."
-        )
-    elif isinstance(error, (TypeError, AttributeError)) and arguments:
-        lines.append(f"  → your function received {arguments}: check what each one is.")
-    return "\n".join(lines)
-
-
-def describe_arguments(function, *args, **kwargs) -> str:
-    """``x (2,), W1 (3, 2), bias 0.5``: what a function received, by parameter name."""
-
-    def describe(value) -> str:
-        if hasattr(value, "shape"):
-            return f"shape {tuple(value.shape)}"
-        if np.isscalar(value):
-            return repr(value)
-        return f"a {type(value).__name__}"
-
-    try:
-        bound = inspect.signature(function).bind(*args, **kwargs).arguments
-    except (TypeError, ValueError):  # builtins, or a signature that does not fit the call
-        bound = {f"argument {i + 1}": a for i, a in enumerate(args)} | kwargs
-    return ", ".join(f"{name} {describe(value)}" for name, value in bound.items())
 
 
 class Checker:
@@ -294,37 +119,46 @@ class Checker:
         return check.report
     """
 
-    def __init__(self, title: str, *, show: bool = True):
+    def __init__(self, title: str, *, show: bool = True, optional: bool = False):
         self.title = title
         self.show = show
-        self.report = Report(title)
+        self.report = Report(title, optional=optional)
         self.cases = 0
         self.summary = ""
+        self._session = contextlib.ExitStack()
 
     def __enter__(self) -> Checker:
+        self._session.enter_context(_student_session_kept())
         return self
 
     def __exit__(self, kind, error, tb) -> bool:
+        self._session.close()
         if error is None:
             cases = f"all {self.cases} hidden cases pass" if self.cases else "correct"
             self.report.lines = [f"{_ICONS[PASSED]} {self.title}: {self.summary or cases}."]
         elif isinstance(error, NotDone):
             self.report.status = NOT_DONE
-            self.report.lines = [
-                f"{_ICONS[NOT_DONE]} {self.title}: not done yet ({error}).",
-                "  Write your code in its cell, run that cell, then run this check again.",
-            ]
+            if self.report.optional:
+                self.report.lines = [f"{_ICONS[NOT_DONE]} {self.title}: optional, not tried yet."]
+            else:
+                self.report.lines = [
+                    f"{_ICONS[NOT_DONE]} {self.title}: not done yet ({error}).",
+                    "  Write your code in its cell, run that cell, then run this check again.",
+                ]
         elif isinstance(error, CheckFailed):
             self.report.status = FAILED
             self.report.lines = [f"{_ICONS[FAILED]} {self.title}{error}"]
-        elif isinstance(error, Exception):
-            # A result the check could not even read (e.g. a tuple of the wrong length).
+        elif isinstance(error, (Exception, SystemExit)):
+            # A result the check could not even read (e.g. a tensor of another dtype), or
+            # student code the check ran indirectly (a model's forward) that raised.
             self.report.status = FAILED
             self.report.lines = [
-                f"{_ICONS[FAILED]} {self.title}: the check could not use "
-                f"your result ({type(error).__name__}: {error})."
+                f"{_ICONS[FAILED]} {self.title}: the check could not use your result:\n  "
+                + explain_exception(error)
+                .replace("your function raised", "it raised", 1)
+                .replace("\n", "\n  ")
             ]
-        else:  # KeyboardInterrupt and friends: let them through
+        else:  # KeyboardInterrupt: Ctrl-C must stop the cell, never be swallowed
             return False
         if self.show:
             print(self.report.text)
@@ -352,7 +186,7 @@ class Checker:
                 # e.g. task 5's check needs task 3's function, which is not written yet
                 raise NotDone(f"it needs {error}, which still raises NotImplementedError") from None
             raise NotDone("your code still raises NotImplementedError") from None
-        except Exception as error:
+        except (Exception, SystemExit) as error:  # not KeyboardInterrupt: Ctrl-C stops the cell
             self.fail(explain_exception(error, arguments), case=case)
 
     def call_unchanged(self, function, *args, case: str | None = None, **kwargs):
@@ -379,14 +213,39 @@ class Checker:
         mistakes=(),
         atol: float = 1e-6,
         rtol: float = 1e-5,
+        dtype=None,
+        show_expected: bool = False,
     ):
         """Fail with :func:`compare`'s message unless ``got`` matches ``expected``."""
-        message = compare(got, expected, what=what, mistakes=mistakes, atol=atol, rtol=rtol)
+        message = compare(
+            got,
+            expected,
+            what=what,
+            mistakes=mistakes,
+            atol=atol,
+            rtol=rtol,
+            dtype=dtype,
+            show_expected=show_expected,
+        )
         if message:
             self.fail(message, case=case)
 
+    def expect_numbers(self, got, *, what: str, shape=None, dtype=None, case: str | None = None):
+        """Fail unless ``got`` is finite real numbers (of ``shape`` and ``dtype`` if given);
+        returns them as a float array."""
+        message = structural_problem(got, what=what, shape=shape, dtype=dtype)
+        if message:
+            self.fail(message, case=case)
+        return _as_array(got)
+
     def unpack(self, result, count: int, *, what: str, case: str | None = None) -> tuple:
         """``result`` as a tuple of ``count`` values, or a clear failure."""
+        if result is None:
+            self.fail(
+                f"your function returned None. Did you forget the `return` statement? It "
+                f"should return {what}.",
+                case=case,
+            )
         if not isinstance(result, (tuple, list)) or len(result) != count:
             got = (
                 f"a {type(result).__name__} of length {len(result)}"
@@ -394,10 +253,96 @@ class Checker:
                 else f"a {type(result).__name__}"
             )
             self.fail(f"your function should return {what} ({count} values), got {got}.", case=case)
+        if any(item is None for item in result):
+            position = [item is None for item in result].index(True) + 1
+            self.fail(
+                f"{what}: value {position} of {count} is None, not a number: it was never "
+                "computed (a variable left at None, or a helper without `return`?).",
+                case=case,
+            )
         return tuple(result)
 
     def passed_case(self):
         self.cases += 1
+
+
+@contextlib.contextmanager
+def _student_session_kept():
+    """Restore the global random generators afterwards and keep library warnings quiet.
+
+    A check draws random numbers and runs the student's code; neither may shift the draws
+    the student's next cell makes, or print a library's warning under the verdict.
+    """
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    with contextlib.ExitStack() as stack:
+        torch = sys.modules.get("torch")
+        if torch is not None:
+            stack.enter_context(torch.random.fork_rng(devices=[]))
+        stack.enter_context(warnings.catch_warnings())
+        warnings.simplefilter("ignore")
+        try:
+            yield
+        finally:
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)
+
+
+# --------------------------------------------------------------------------- stretch tasks
+def check_claims(
+    title: str, experiment, claims: dict | None, *, rtol: float = 0.05, atol: float = 0.02
+) -> Report:
+    """An optional task, checked for honesty: do the numbers the student claims hold?
+
+    ``experiment()`` is the student's code; it returns a dict of named measurements
+    (numbers). ``claims`` maps some of those names to the values the student's answer
+    quotes. The check runs the experiment here, in the notebook, and says whether each
+    claimed value is what was measured (within ``rtol`` relative or ``atol`` absolute).
+    There is no fixed right answer: any honest, measured claim passes.
+    """
+    with Checker(title, optional=True) as check:
+        started = time.perf_counter()
+        measured = check.call(experiment, case="your experiment")
+        seconds = time.perf_counter() - started
+        if measured is None:
+            check.fail("your experiment returned None: return a dict of measurements.")
+        if not isinstance(measured, dict) or not measured:
+            check.fail(
+                "your experiment should return a dict {name: number} of what it measured, "
+                f"got {type(measured).__name__}."
+            )
+        if not claims:
+            raise NotDone("write your claims into the `claims` dict")
+        for name, claimed in claims.items():
+            if name not in measured:
+                check.fail(
+                    f'you claim a value for "{name}", but your experiment does not measure it '
+                    f"(it returns {', '.join(map(repr, measured))})."
+                )
+            value = _number(measured[name])
+            if value is None or not math.isfinite(value):
+                check.fail(f'"{name}" is not a finite number: your experiment gave {value!r}.')
+            if _number(claimed) is None:
+                check.fail(f'your claim for "{name}" should be a number, got {claimed!r}.')
+            if not math.isclose(value, float(claimed), rel_tol=rtol, abs_tol=atol):
+                check.fail(
+                    f"you claim {name} = {float(claimed):.4g}, but this run measured "
+                    f"{value:.4g}: update the claim (or explain what differs)."
+                )
+            check.passed_case()
+        check.summary = (
+            f"{len(claims)} claim(s) hold in this run ("
+            + ", ".join(f"{name} = {_number(measured[name]):.3g}" for name in claims)
+            + f"; the experiment took {seconds:.1f} s)"
+        )
+    return check.report
+
+
+def _number(value) -> float | None:
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
 
 
 # --------------------------------------------------------------------------- hints

@@ -1,8 +1,10 @@
 """Checks for exercise 2, forward and backward propagation by hand.
 
 The network is lesson 2's: sigmoid units, squared error, one example at a time, with
-the conventions of :mod:`widgets.mlp_by_hand` (``W`` has shape ``(n_out, n_in)``, so a
-layer computes ``z = W a + b``). The expected values come from that module.
+the conventions of :mod:`widgets.mlp_by_hand` (``W`` has shape ``(n_out, n_in)``). The
+expected values come from that module. Lesson 3 shows a numerical gradient entry by entry;
+task 4 asks for a variant it did not show, the central difference along a direction (a
+randomised gradient check needs two loss evaluations per direction, not per weight).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import numpy as np
 
 from widgets import mlp_by_hand as reference
 from widgets.activations import sigmoid
-from widgets.checks import Checker, Hints, Mistake
+from widgets.checks import Checker, Hints, Mistake, check_claims
 from widgets.gradcheck import relative_error
 
 hint = Hints(
@@ -20,27 +22,31 @@ hint = Hints(
             "Write the chain of computations first: z = w·x + b, ŷ = σ(z), L = (ŷ − t)². "
             "Then dL/dw = dL/dŷ · dŷ/dz · dz/dw.",
             "dL/dŷ = 2(ŷ − t); dŷ/dz = σ'(z) = ŷ(1 − ŷ); dz/dw = x and dz/db = 1.",
-            "dL/dw = 2(ŷ − t) · ŷ(1 − ŷ) · x and dL/db = 2(ŷ − t) · ŷ(1 − ŷ).",
+            "Multiply the three factors of the chain; dL/db is the same product with "
+            "dz/db = 1 in place of x.",
         ],
         2: [
-            "W1 has one row per hidden unit, so z1 = W1 @ x + b1 has one entry per hidden unit.",
-            "Use widgets.activations.sigmoid (already imported) for both layers.",
-            "z1 = W1 @ x + b1; h = sigmoid(z1); z2 = W2 @ h + b2; y_hat = sigmoid(z2).",
+            "Each layer is an affine map followed by the sigmoid; the output of the first "
+            "is the input of the second.",
+            "W1 has one row per hidden unit, so W1 times x has one entry per hidden unit. Use "
+            "widgets.activations.sigmoid (already imported) for both layers.",
+            "z₁ = W₁x + b₁,  h = σ(z₁),  z₂ = W₂h + b₂,  ŷ = σ(z₂).",
         ],
         3: [
             "Call your forward() first to get z1, h, z2 and y_hat, then go backwards: "
             "δ2 = dL/dz2 first, then δ1 = dL/dz1.",
-            "δ2 = 2(ŷ − t) ⊙ ŷ(1 − ŷ). A weight's gradient is (δ of its layer) × (input of its "
-            "layer): dW2 = np.outer(δ2, h), db2 = δ2.",
-            "δ1 = (W2.T @ δ2) ⊙ h(1 − h): the error flows back through the same weights, "
-            "transposed, then through the sigmoid. dW1 = np.outer(δ1, x), db1 = δ1.",
+            "A weight's gradient is (δ of its layer) times (input of its layer), arranged in "
+            "the weight's own shape; a bias's gradient is the δ of its layer.",
+            "δ₂ = 2(ŷ − t) ⊙ ŷ(1 − ŷ);  δ₁ = (W₂ᵀδ₂) ⊙ h(1 − h);  ∂L/∂W₂ = δ₂hᵀ, "
+            "∂L/∂W₁ = δ₁xᵀ.",
         ],
         4: [
-            "Loop over every entry with `for index in np.ndindex(parameter.shape):`.",
-            "Central difference: (L(θ + ε) − L(θ − ε)) / (2ε). Change one entry of parameter in "
-            "place, call loss(), change it the other way, call loss() again.",
-            "Remember the entry's original value and put it back before moving to the next one, "
-            "or every later entry is measured at a shifted point.",
+            "A derivative along a direction d measures how fast L changes when θ moves along "
+            "d: two evaluations of loss() suffice, one on each side of θ.",
+            "loss() reads the very array `parameter`: move that array itself (in place), "
+            "evaluate, move it to the other side, evaluate, and finally write the original "
+            "values back from a copy you kept (adding and subtracting leaves rounding errors).",
+            "D_d L(θ) ≈ (L(θ + εd) − L(θ − εd)) / (2ε).",
         ],
     }
 )
@@ -139,7 +145,7 @@ def forward(student_function):
                 what="z1",
                 case=case,
                 mistakes=[
-                    Mistake(W1 @ x, "the bias b1 is missing: z1 = W1 @ x + b1."),
+                    Mistake(W1 @ x, "the bias b1 is missing from z1."),
                     Mistake(
                         sigmoid(z1), "this is h = σ(z1): z1 is the value *before* the sigmoid."
                     ),
@@ -161,7 +167,7 @@ def forward(student_function):
                 what="z2",
                 case=case,
                 mistakes=[
-                    Mistake(W2 @ h, "the bias b2 is missing: z2 = W2 @ h + b2."),
+                    Mistake(W2 @ h, "the bias b2 is missing from z2."),
                     Mistake(W2 @ z1 + b2, "the output layer must read h = σ(z1), not z1."),
                 ],
             )
@@ -227,8 +233,8 @@ def backward(student_function):
                 mistakes=[
                     Mistake(
                         no_sigmoid_hidden,
-                        "δ1 must also go through the hidden sigmoid: "
-                        "multiply W2.T @ δ2 by h(1 − h).",
+                        "δ1 must also go through the hidden sigmoid: its derivative "
+                        "h(1 − h) is missing.",
                     ),
                     Mistake(
                         (W2.T @ delta2) * (1 - h),
@@ -245,12 +251,12 @@ def backward(student_function):
                     Mistake(
                         np.outer(no_sigmoid_hidden, x),
                         "δ1 must also go through the hidden "
-                        "sigmoid: multiply W2.T @ δ2 by h(1 − h).",
+                        "sigmoid: its derivative h(1 − h) is missing.",
                     ),
                     Mistake(
                         np.outer(x, grads[0].b),
                         "this is the transpose: dW1 has W1's shape, "
-                        "one row per hidden unit, so dW1 = np.outer(δ1, x).",
+                        "one row per hidden unit and one column per input.",
                     ),
                 ],
             )
@@ -270,73 +276,77 @@ def _test_gradient(theta):
     return gradient
 
 
-def numerical_gradient(student_function):
-    """Task 4: central finite differences ``numerical_gradient(loss, parameter, epsilon)``.
+def directional_derivative(student_function):
+    """Task 4: ``directional_derivative(loss, parameter, direction, epsilon)``.
 
     ``loss()`` takes no argument and reads ``parameter``, like a network's loss reads its
-    weights (the convention of :func:`widgets.gradcheck.numerical_gradient`).
+    weights. The expected value is the exact gradient's dot product with the direction.
     """
-    with Checker("Task 4 · numerical_gradient") as check:
+    with Checker("Task 4 · directional_derivative") as check:
         rng = np.random.default_rng(4)
         # A large epsilon makes a one-sided difference's O(ε) error plain to see, while the
-        # central difference stays within O(ε²) of the exact gradient.
-        for shape, epsilon, case in [
-            ((3,), 1e-5, "a vector of 3"),
-            ((2, 3), 1e-5, "a 2×3 matrix"),
-            ((4,), 1e-2, "epsilon = 0.01"),
+        # central difference stays within O(ε²) of the exact derivative.
+        for shape, epsilon, basis, case in [
+            ((3,), 1e-5, False, "a vector of 3, a random direction"),
+            ((2, 3), 1e-5, False, "a 2×3 matrix, a random direction"),
+            ((4,), 1e-5, True, "direction e₂ (the partial derivative along entry 2)"),
+            ((4,), 1e-2, False, "epsilon = 0.01"),
         ]:
             theta = rng.normal(size=shape)
-            exact = _test_gradient(theta)
-            kept = theta.copy()
+            direction = np.zeros(shape) if basis else rng.normal(size=shape)
+            if basis:
+                direction[2] = 1.0
+            exact = float(np.sum(_test_gradient(theta) * direction))
+            kept, kept_direction = theta.copy(), direction.copy()
 
             def loss(theta=theta):  # reads the array, as a network's loss reads its weights
                 return _test_function(theta)
 
-            got = check.call(student_function, loss, theta, epsilon, case=case)
+            got = check.call(student_function, loss, theta, direction, epsilon, case=case)
             if not np.array_equal(theta, kept):
                 check.fail(
-                    "the parameter was not restored: after your function, some entries "
-                    "are still shifted by ±epsilon. Save each entry's value and put it "
-                    "back before moving on.",
+                    "the parameter was not restored exactly: after your function its "
+                    "entries differ from what they were (by up to "
+                    f"{np.abs(theta - kept).max():.1e}). Adding and subtracting ε·d again "
+                    "leaves rounding errors: keep a copy of the original values and write "
+                    "them back.",
                     case=case,
                 )
-            forward_difference = np.zeros_like(theta)
-            for index in np.ndindex(shape):
-                shifted = kept.copy()
-                shifted[index] += epsilon
-                forward_difference[index] = (
-                    _test_function(shifted) - _test_function(kept)
-                ) / epsilon
-            tolerance = 10 * epsilon**2 + 1e-7
+            if not np.array_equal(direction, kept_direction):
+                check.fail("your function changed the direction: leave it as it is.", case=case)
+            one_sided = (
+                _test_function(kept + epsilon * direction) - _test_function(kept)
+            ) / epsilon
+            tolerance = 10 * epsilon**2 * max(1.0, float(np.sum(direction**2))) + 1e-7
             check.expect(
                 got,
                 exact,
-                what="the numerical gradient",
+                what="the directional derivative",
                 case=case,
                 atol=tolerance,
                 rtol=0,
+                show_expected=False,
                 mistakes=[
                     Mistake(
-                        forward_difference,
-                        "this is the one-sided "
-                        "difference (L(θ + ε) − L(θ)) / ε, whose error is of order ε; use the "
-                        "central difference (L(θ + ε) − L(θ − ε)) / 2ε.",
+                        one_sided,
+                        "this is the one-sided difference (L(θ + εd) − L(θ)) / ε, whose error "
+                        "is of order ε; the central difference is accurate to order ε².",
                     ),
                     Mistake(
-                        np.zeros(shape),
-                        "all zeros: loss() reads the array you were "
-                        "given, so change its entries in place (not a copy's), then restore "
-                        "them.",
+                        0.0,
+                        "zero: loss() reads the array you were given, so change that array "
+                        "itself (in place), not a copy, then restore it.",
                     ),
+                    Mistake(2 * exact, "twice the derivative: the two points are 2ε apart."),
                 ],
             )
             check.passed_case()
     return check.report
 
 
-def gradients_agree(backward_function, numerical_gradient_function):
-    """Task 5: the student's backward() against their own numerical_gradient()."""
-    with Checker("Task 5 · backward agrees with numerical_gradient") as check:
+def gradients_agree(backward_function, directional_derivative_function):
+    """Task 5: the student's backward() against their own directional derivatives."""
+    with Checker("Task 5 · backward agrees with directional_derivative") as check:
         x, W1, b1, W2, b2 = _random_network(3, 4, seed=5)
         t = np.array([0.7])
         params = {"W1": W1, "b1": b1, "W2": W2, "b2": b2}
@@ -351,10 +361,23 @@ def gradients_agree(backward_function, numerical_gradient_function):
                 _reference_layers(W1, b1, W2, b2), x.reshape(1, -1), t.reshape(1, 1), "mse"
             )
 
+        directions = np.random.default_rng(6)  # a local generator: the student's stays put
         errors = {}
         for (name, parameter), gradient in zip(params.items(), analytic, strict=True):
-            numerical = check.call(numerical_gradient_function, loss, parameter, 1e-6)
-            errors[name] = relative_error(gradient, numerical)
+            gradient = check.expect_numbers(
+                gradient, what=f"backward's d{name}", shape=parameter.shape
+            )
+            worst = 0.0
+            for _ in range(3):
+                direction = directions.normal(size=parameter.shape)
+                numerical = check.call(
+                    directional_derivative_function, loss, parameter, direction, 1e-6
+                )
+                numerical = float(check.expect_numbers(numerical, what="a directional derivative"))
+                worst = max(
+                    worst, relative_error(np.sum(gradient * direction), np.array(numerical))
+                )
+            errors[name] = worst
         wrong = [name for name, error in errors.items() if not error < 1e-6]
         if wrong:
             check.fail(
@@ -367,6 +390,11 @@ def gradients_agree(backward_function, numerical_gradient_function):
         check.summary = (
             "relative errors "
             + ", ".join(f"{n} < 1e-6" for n in errors)
-            + ": your backpropagation is right"
+            + " along 3 random directions each: your backpropagation is right"
         )
     return check.report
+
+
+def epsilon_sweep(experiment, claims):
+    """Stretch (optional): the best finite-difference step, claims re-measured."""
+    return check_claims("Stretch · how small should ε be", experiment, claims)

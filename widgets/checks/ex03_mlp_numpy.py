@@ -1,8 +1,9 @@
 """Checks for exercise 3, a multi-layer network in NumPy (whole batches, matrix form).
 
 Conventions and expected values come from :mod:`widgets.mlp_by_hand` (lesson 3): one
-example per row, ``W`` of shape ``(n_out, n_in)``, ``Z = A Wᵀ + b``, losses averaged
-over the batch.
+example per row, ``W`` of shape ``(n_out, n_in)``, losses averaged over the batch. The
+tasks ask for variants lesson 3 did not show: layers applied to batches of sequences
+(any number of leading axes) and a label-smoothed cross-entropy.
 """
 
 from __future__ import annotations
@@ -10,82 +11,102 @@ from __future__ import annotations
 import numpy as np
 
 from widgets import mlp_by_hand as reference
-from widgets.checks import Checker, Hints, Mistake
+from widgets.checks import Checker, Hints, Mistake, check_claims
 from widgets.toy_data import make_spirals
 
 hint = Hints(
     {
         1: [
-            "A_prev has one example per row, (n_examples, n_in); W is (n_out, n_in). Which "
-            "product gives (n_examples, n_out)?",
-            "Z = A_prev @ W.T + b; NumPy broadcasts b, shape (n_out,), over the rows.",
+            "A_prev has one example per row in its last axis, (..., n_in); W is "
+            "(n_out, n_in). Which product maps the last axis from n_in to n_out?",
+            "NumPy's @ treats all leading axes as a batch, and adding b, shape (n_out,), "
+            "broadcasts over them.",
+            "Zᵢ = Wxᵢ + b for every example xᵢ, written for all rows at once.",
         ],
         2: [
             "Each gradient has the shape of what it differentiates: dW like W (n_out, n_in), "
-            "db like b (n_out,), dA_prev like A_prev (n_examples, n_in).",
-            "The bias is added to every row, so its gradient sums delta over the rows: "
-            "delta.sum(axis=0).",
-            "dW = delta.T @ A_prev (a sum over examples of δ aᵀ), dA_prev = delta @ W.",
+            "db like b (n_out,), dA_prev like A_prev (..., n_in).",
+            "W and b are shared by every example along *all* leading axes (batch and time), "
+            "so their gradients sum over all of them. Flattening the leading axes into one "
+            "turns a 3-D case into the 2-D one.",
+            "∂L/∂W = Σ over examples of δᵢ aᵢᵀ;  ∂L/∂b = Σ δᵢ;  ∂L/∂aᵢ = Wᵀδᵢ for each "
+            "example (as a row: δᵢ W).",
         ],
         3: [
-            "Subtract each row's maximum from the logits first: softmax does not change, and "
-            "exp() can no longer overflow.",
-            "log-probabilities = shifted − log(sum(exp(shifted), axis=1, keepdims=True)); the loss "
-            "is minus the mean, over examples, of the log-probability of the true class: "
-            "log_p[np.arange(n), labels].",
-            "The gradient is (softmax − one_hot(labels)) / n: copy the probabilities, subtract 1 "
-            "at [np.arange(n), labels], divide by n.",
+            "Label smoothing replaces the one-hot target by a softer one: q = (1 − ε) on the "
+            "true class plus ε/K on every class (K classes), so each row of q sums to 1.",
+            "Compute log-softmax stably (subtract each row's maximum before exp), then the "
+            "loss is minus the mean over examples of Σₖ qₖ log pₖ.",
+            "L = −(1/n) Σᵢ Σₖ qᵢₖ log pᵢₖ;  ∂L/∂Z = (p − q) / n.",
         ],
         4: [
-            "Initialise W1 = rng.normal(0, 1/sqrt(n_in), (n_hidden, n_in)), W2 likewise with "
-            "n_hidden inputs, biases at zero. Then, each epoch: forward, loss, backward, update.",
-            "Forward: Z1 = dense_forward(X, W1, b1); A1 = np.tanh(Z1); logits = "
-            "dense_forward(A1, W2, b2). Backward: start from softmax_cross_entropy's gradient.",
-            "δ2 is the loss gradient; dW2, db2, dA1 = dense_backward(δ2, A1, W2); "
-            "δ1 = dA1 * (1 − A1**2) (tanh's derivative); then dense_backward(δ1, X, W1). "
-            "Update with W -= learning_rate * dW (minus: down the slope).",
+            "Initialise each W from N(0, 1/n_in) with the generator you are given, biases at "
+            "zero. Then, each epoch: forward, loss, backward, update.",
+            "Forward: dense, tanh, dense, then your loss. Backward: start from the loss's "
+            "gradient and go back through both layers with your dense_backward.",
+            "δ₁ = (∂L/∂A₁) ⊙ (1 − A₁²) is tanh's derivative; every parameter moves against its "
+            "gradient: θ ← θ − η ∂L/∂θ.",
         ],
     }
 )
 
 # (examples, inputs, outputs, seed, what the case tests); one square W to catch a
 # transpose that a shape error would not reveal.
+# A leading shape (4, 5) is a batch of 4 sequences of 5 steps.
 _LAYER_CASES = [
-    (5, 3, 4, 0, "5 examples, 3 inputs, 4 outputs"),
-    (1, 4, 2, 1, "a single example"),
-    (6, 3, 3, 2, "square W (3 × 3)"),
-    (8, 10, 1, 3, "one output unit"),
+    ((5,), 3, 4, 0, "5 examples, 3 inputs, 4 outputs"),
+    ((1,), 4, 2, 1, "a single example"),
+    ((6,), 3, 3, 2, "square W (3 × 3)"),
+    ((8,), 10, 1, 3, "one output unit"),
+    ((4, 5), 3, 2, 4, "a batch of 4 sequences of 5 steps, shape (4, 5, 3)"),
+    ((2, 3), 3, 3, 5, "a batch of 2 sequences of 3 steps, square W"),
 ]
 
 
-def _layer_case(n, n_in, n_out, seed):
+def _layer_case(leading, n_in, n_out, seed):
     rng = np.random.default_rng(seed)
     return (
-        rng.normal(size=(n, n_in)),
+        rng.normal(size=(*leading, n_in)),
         rng.normal(size=(n_out, n_in)),
         rng.normal(size=n_out),
-        rng.normal(size=(n, n_out)),
+        rng.normal(size=(*leading, n_out)),
+    )
+
+
+def _reference_layer(A, W, b, delta):
+    """Lesson 3's layer on the leading axes flattened into one: Z, dW, db, dA_prev."""
+    rows_A, rows_delta = A.reshape(-1, A.shape[-1]), delta.reshape(-1, delta.shape[-1])
+    layer = reference.Layer(W.copy(), b.copy(), "identity")
+    cache = reference.mlp_forward([layer], rows_A)
+    gradients = reference.mlp_backward([layer], cache, rows_delta)[0]
+    dA = rows_delta @ W
+    return (
+        cache.pre_activations[0].reshape(*A.shape[:-1], -1),
+        gradients.W,
+        gradients.b,
+        dA.reshape(A.shape),
     )
 
 
 def dense_forward(student_function):
-    """Task 1: ``Z = A_prev Wᵀ + b`` for a batch."""
+    """Task 1: ``Z = A_prev Wᵀ + b`` for inputs of any leading shape."""
     with Checker("Task 1 · dense_forward") as check:
-        for n, n_in, n_out, seed, case in _LAYER_CASES:
-            A, W, b, _ = _layer_case(n, n_in, n_out, seed)
-            layer = reference.Layer(W.copy(), b.copy(), "identity")
-            expected = reference.mlp_forward([layer], A).pre_activations[0]
+        for leading, n_in, n_out, seed, case in _LAYER_CASES:
+            A, W, b, delta = _layer_case(leading, n_in, n_out, seed)
+            expected = _reference_layer(A, W, b, delta)[0]
             got = check.call_unchanged(student_function, A, W, b, case=case)
             check.expect(
                 got,
                 expected,
                 what="Z",
                 case=case,
+                show_expected=False,
                 mistakes=[
-                    Mistake(A @ W.T, "the bias b is missing: Z = A_prev @ W.T + b."),
+                    Mistake(lambda A=A, W=W: A @ W.T, "the bias b is missing."),
                     Mistake(
                         lambda A=A, W=W, b=b: A @ W + b,
-                        "W is (n_out, n_in), so the product needs W.T: Z = A_prev @ W.T + b.",
+                        "W is (n_out, n_in): multiplying by W itself maps n_out inputs, "
+                        "so the product uses its transpose.",
                     ),
                 ],
             )
@@ -94,28 +115,27 @@ def dense_forward(student_function):
 
 
 def dense_backward(student_function):
-    """Task 2: ``(dW, db, dA_prev)`` from ``delta = dL/dZ``."""
+    """Task 2: ``(dW, db, dA_prev)`` from ``delta = dL/dZ``, any leading shape."""
     with Checker("Task 2 · dense_backward") as check:
-        for n, n_in, n_out, seed, case in _LAYER_CASES:
-            A, W, b, delta = _layer_case(n, n_in, n_out, seed)
-            layer = reference.Layer(W.copy(), b.copy(), "identity")
-            cache = reference.mlp_forward([layer], A)
-            gradients = reference.mlp_backward([layer], cache, delta)[0]
+        for leading, n_in, n_out, seed, case in _LAYER_CASES:
+            A, W, b, delta = _layer_case(leading, n_in, n_out, seed)
+            _, want_W, want_b, want_dA = _reference_layer(A, W, b, delta)
+            n = int(np.prod(leading))
             got = check.call_unchanged(student_function, delta, A, W, case=case)
             dW, db, dA = check.unpack(got, 3, what="the tuple (dW, db, dA_prev)", case=case)
             check.expect(
                 dW,
-                gradients.W,
+                want_W,
                 what="dW",
                 case=case,
+                show_expected=False,
                 mistakes=[
                     Mistake(
-                        A.T @ delta,
-                        "this is the transpose: dW has W's shape (n_out, n_in), "
-                        "so dW = delta.T @ A_prev.",
+                        want_W.T,
+                        "this is the transpose: dW has W's shape (n_out, n_in).",
                     ),
                     Mistake(
-                        gradients.W / n,
+                        want_W / n,
                         "divided by the number of examples: the loss's "
                         "gradient already carries the 1/n, so dW is a plain sum.",
                     ),
@@ -123,29 +143,40 @@ def dense_backward(student_function):
             )
             check.expect(
                 db,
-                gradients.b,
+                want_b,
                 what="db",
                 case=case,
+                show_expected=False,
                 mistakes=[
                     Mistake(
-                        delta.mean(axis=0),
-                        "this is the mean over examples; the bias gradient "
-                        "is the sum: delta.sum(axis=0).",
+                        want_b / n,
+                        "this is the mean over examples; the bias gradient is their sum.",
                     ),
                     Mistake(
-                        delta.sum(axis=1),
-                        "summed over the wrong axis: sum over the examples "
-                        "(axis=0), keeping one value per output unit.",
+                        lambda d=delta: d.sum(axis=0),
+                        "summed over the first axis only: with sequences, every leading axis "
+                        "(batch and time) holds examples, and db sums over all of them.",
+                    ),
+                    Mistake(
+                        lambda d=delta: d.sum(axis=-1),
+                        "summed over the output units: keep one value per output unit and "
+                        "sum over the examples instead.",
                     ),
                 ],
             )
-            expected_dA = delta @ W
             transposed = (
-                [Mistake(delta @ W.T, "W must not be transposed here: dA_prev = delta @ W.")]
+                [
+                    Mistake(
+                        delta @ W.T,
+                        "W must not be transposed here: dA_prev maps back from n_out to n_in.",
+                    )
+                ]
                 if n_in == n_out
                 else []
             )
-            check.expect(dA, expected_dA, what="dA_prev", case=case, mistakes=transposed)
+            check.expect(
+                dA, want_dA, what="dA_prev", case=case, mistakes=transposed, show_expected=False
+            )
             check.passed_case()
     return check.report
 
@@ -165,45 +196,82 @@ def _loss_cases():
     ]
 
 
+def _smoothed_cross_entropy(logits, labels, smoothing):
+    """The expected loss and gradient (log-sum-exp with the row maximum taken out)."""
+    n, classes = logits.shape
+    targets = np.full((n, classes), smoothing / classes)
+    targets[np.arange(n), labels] += 1 - smoothing
+    top = logits.max(axis=1, keepdims=True)
+    log_p = logits - top - np.log(np.exp(logits - top).sum(axis=1, keepdims=True))
+    return float(-(targets * log_p).sum() / n), (np.exp(log_p) - targets) / n, targets, log_p
+
+
 def softmax_cross_entropy(student_function):
-    """Task 3: mean cross-entropy of softmax(logits) and its gradient."""
+    """Task 3: mean label-smoothed cross-entropy of softmax(logits) and its gradient."""
     with Checker("Task 3 · softmax_cross_entropy") as check:
         for logits, labels, case in _loss_cases():
-            loss, gradient = reference.softmax_cross_entropy(logits, labels)
-            n = len(labels)
-            got = check.call_unchanged(student_function, logits, labels, case=case)
-            got_loss, got_gradient = check.unpack(
-                got, 2, what="the pair (loss, gradient)", case=case
-            )
-            check.expect(
-                got_loss,
-                loss,
-                what="loss",
-                case=case,
-                mistakes=[
-                    Mistake(loss * n, "this is the sum over examples; the loss is their mean."),
-                    Mistake(-loss, "the sign: the loss is minus the log-probability (positive)."),
-                ],
-            )
-            check.expect(
-                got_gradient,
-                gradient,
-                what="gradient",
-                case=case,
-                mistakes=[
-                    Mistake(
-                        gradient * n,
-                        "the gradient must be divided by the number of "
-                        "examples, because the loss is a mean.",
-                    ),
-                    Mistake(
-                        gradient * n + np.eye(logits.shape[1])[labels],
-                        "this is softmax(logits) itself: subtract 1 at each true class, "
-                        "then divide by n.",
-                    ),
-                ],
-            )
-            check.passed_case()
+            for smoothing in (0.0, 0.1, 0.3):
+                here = f"{case}, smoothing {smoothing}"
+                loss, gradient, targets, log_p = _smoothed_cross_entropy(logits, labels, smoothing)
+                n, classes = logits.shape
+                got = check.call_unchanged(student_function, logits, labels, smoothing, case=here)
+                got_loss, got_gradient = check.unpack(
+                    got, 2, what="the pair (loss, gradient)", case=here
+                )
+                plain = _smoothed_cross_entropy(logits, labels, 0.0)
+                other_classes = np.full((n, classes), smoothing / max(classes - 1, 1))
+                other_classes[np.arange(n), labels] = 1 - smoothing
+                check.expect(
+                    got_loss,
+                    loss,
+                    what="loss",
+                    case=here,
+                    show_expected=False,
+                    mistakes=[
+                        Mistake(loss * n, "this is the sum over examples; the loss is their mean."),
+                        Mistake(-loss, "the sign: the loss is minus the log-probability."),
+                        *(
+                            [
+                                Mistake(
+                                    plain[0],
+                                    "the smoothing was ignored: the target puts "
+                                    "ε/K on every class and 1 − ε more on the true one.",
+                                )
+                            ]
+                            if smoothing
+                            else []
+                        ),
+                        Mistake(
+                            -(other_classes * log_p).sum() / n,
+                            "ε was spread over the K − 1 wrong classes only: it is spread "
+                            "over all K classes, the true one included.",
+                        ),
+                    ],
+                )
+                check.expect(
+                    got_gradient,
+                    gradient,
+                    what="gradient",
+                    case=here,
+                    show_expected=False,
+                    mistakes=[
+                        Mistake(
+                            gradient * n,
+                            "the gradient must be divided by the number of "
+                            "examples, because the loss is a mean.",
+                        ),
+                        Mistake(
+                            np.exp(log_p) / n,
+                            "this is softmax(logits) / n: the target distribution is missing.",
+                        ),
+                        *(
+                            [Mistake(plain[1], "the smoothing was ignored in the gradient.")]
+                            if smoothing
+                            else []
+                        ),
+                    ],
+                )
+                check.passed_case()
     return check.report
 
 
@@ -217,7 +285,7 @@ def train_network(
     student_function,
     *,
     n_hidden: int = 50,
-    learning_rate: float = 1.0,
+    lr: float = 1.0,
     epochs: int = 2000,
     threshold: float = 0.9,
 ):
@@ -229,7 +297,7 @@ def train_network(
             X,
             y,
             n_hidden=n_hidden,
-            learning_rate=learning_rate,
+            lr=lr,
             epochs=epochs,
             seed=0,
         )
@@ -255,7 +323,7 @@ def train_network(
             check.fail(
                 f"the loss went from {finite[0]:.3f} up to {finite[-1]:.3f}"
                 f"{' and then to NaN or inf' if len(finite) < len(losses) else ''}: the "
-                "update must go *down* the gradient, W -= learning_rate * dW."
+                "update must go *down* the gradient: subtract the learning rate times it."
             )
         if len(finite) < len(losses):
             check.fail(
@@ -271,10 +339,15 @@ def train_network(
             check.fail(
                 f"test accuracy {accuracy:.1%}, below {threshold:.0%} (loss "
                 f"{losses[0]:.3f} → {losses[-1]:.3f}). If tasks 1–3 pass, look at the "
-                "backward pass through tanh: δ1 = dA1 * (1 − A1²)."
+                "backward pass through tanh: its derivative is 1 − tanh²."
             )
         check.summary = (
             f"the loss falls from {losses[0]:.2f} to {losses[-1]:.2f} and your "
             f"network classifies {accuracy:.0%} of unseen spiral points correctly"
         )
     return check.report
+
+
+def divergence(experiment, claims):
+    """Stretch (optional): where plain gradient descent diverges, claims re-measured."""
+    return check_claims("Stretch · where training diverges", experiment, claims, rtol=0.01)

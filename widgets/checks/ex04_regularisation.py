@@ -1,39 +1,45 @@
 """Checks for exercise 4, classification with regularisation (NumPy).
 
-The reference is :mod:`widgets.numpy_nn` (lesson 4): inverted dropout (``Dropout``),
-weight decay as ``torch.optim`` defines it (``SGD(weight_decay=...)`` adds
-``weight_decay * param`` to each gradient), and the networks trained with ``fit``.
+Lesson 4 shows inverted dropout (``numpy_nn.Dropout``) and weight decay (L2, inside
+``Optimizer.step``); the exercise asks for regularisers the lesson did not show:
+**Gaussian dropout** (multiplicative noise of mean 1, Srivastava et al. 2014, §10) and an
+**L1 penalty** in the SGD step. Their expected values come from the independent formulas
+below. The experiment of task 4 trains lesson 4's network (:mod:`widgets.numpy_nn`).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from widgets import numpy_nn as reference
-from widgets.checks import Checker, Hints, Mistake
+from widgets.checks import Checker, Hints, Mistake, check_claims
 from widgets.toy_data import make_moons
 
 hint = Hints(
     {
         1: [
-            "Draw one uniform number per entry with rng.random(x.shape); a unit is kept where "
-            "that number is >= p, so it is dropped with probability p.",
-            "Inverted dropout scales the kept units by 1 / (1 − p) during training, so the "
-            "expected value of each unit is unchanged and evaluation needs no correction.",
-            "mask = (rng.random(x.shape) >= p) / (1 − p); return x * mask, mask. In evaluation "
-            "(training=False) return x unchanged and a mask of ones.",
+            "Dropout multiplies each unit by a random factor whose mean is 1. Gaussian dropout "
+            "draws that factor from a normal distribution instead of {0, 1/(1 − p)}, with the "
+            "same variance p / (1 − p).",
+            "Draw one standard-normal number per entry from the `rng` argument (never from "
+            "np.random), turn it into a factor of mean 1 and standard deviation σ, and return "
+            "the product together with the factors. In evaluation nothing is random.",
+            "σ = √(p / (1 − p));  noise = 1 + σ · ε with ε ~ N(0, 1) of x's shape;  "
+            "out = x ⊙ noise. Evaluation: out = x, noise = 1.",
         ],
         2: [
-            "The forward pass multiplied x by the mask, entry by entry. What is the derivative "
-            "of mask · x with respect to x?",
-            "return grad_output * mask: dropped units pass no gradient, kept ones pass it scaled.",
+            "The forward pass multiplied x by the noise, entry by entry. What is the derivative "
+            "of noise · x with respect to x?",
+            "∂L/∂x = ∂L/∂out ⊙ ∂out/∂x, and ∂out/∂x is diagonal.",
         ],
         3: [
-            "Weight decay adds weight_decay * param to each gradient: the gradient of the L2 "
-            "penalty (weight_decay / 2) · ‖param‖².",
-            "Update in place, param -= learning_rate * (grad + weight_decay * param), for each "
-            "pair; `param -= ...` changes the array the model holds, `param = param - ...` "
-            "only rebinds a local name.",
+            "An L1 penalty λ·Σ|w| adds its gradient to each parameter's gradient before the "
+            "step. What is the derivative of |w|?",
+            "d|w|/dw is the sign of w (+1, −1, and 0 at exactly 0). Update the arrays the list "
+            "holds, in place: assigning to a name only rebinds it.",
+            "For each pair: w ← w − η (g + λ · sign(w)), written into w itself.",
         ],
         4: [
             "Start with weight_decay alone: try 1e-3, 1e-2 and 1e-1 and watch the validation "
@@ -46,74 +52,74 @@ hint = Hints(
 )
 
 
-# --------------------------------------------------------------------------- dropout
-def _reference_scale(p: float) -> float:
-    """What lesson 4's Dropout multiplies a kept unit by (read from the layer itself)."""
-    layer = reference.Dropout(p, rng=np.random.default_rng(0))
-    out = layer.forward(np.ones((64, 64)))
-    return float(out[out != 0][0])
+# --------------------------------------------------------------------------- Gaussian dropout
+def _gaussian_noise(shape, p: float, seed: int) -> np.ndarray:
+    sigma = math.sqrt(p / (1 - p))
+    return 1.0 + sigma * np.random.default_rng(seed).standard_normal(shape)
 
 
-def dropout_forward(student_function):
-    """Task 1: inverted dropout, ``(out, mask)``."""
-    with Checker("Task 1 · dropout_forward") as check:
+def gaussian_dropout_forward(student_function):
+    """Task 1: Gaussian dropout, ``(out, noise)``."""
+    with Checker("Task 1 · gaussian_dropout_forward") as check:
         x = np.random.default_rng(7).uniform(0.5, 2.0, size=(200, 50))
-        for p in (0.3, 0.5):
+        for p in (0.2, 0.5):
             case = f"training, p = {p}, 200 × 50 inputs"
-            scale = _reference_scale(p)
+            expected_noise = _gaussian_noise(x.shape, p, seed=1)
             got = check.call_unchanged(
                 student_function, x, p, np.random.default_rng(1), True, case=case
             )
-            out, mask = check.unpack(got, 2, what="the pair (out, mask)", case=case)
-            out = np.asarray(out, dtype=float)
-            if out.shape != x.shape:
+            out, noise = check.unpack(got, 2, what="the pair (out, noise)", case=case)
+            out = check.expect_numbers(out, what="out", shape=x.shape, case=case)
+            noise = check.expect_numbers(noise, what="noise", shape=x.shape, case=case)
+            if set(np.unique(noise)) <= {0.0, 1 / (1 - p)}:
                 check.fail(
-                    f"out should have the input's shape {x.shape}, got {out.shape}.", case=case
-                )
-            kept = out != 0
-            dropped = 1 - kept.mean()
-            if abs(dropped - (1 - p)) < 0.03 and abs(p - 0.5) > 0.05:
-                check.fail(
-                    f"{dropped:.0%} of the units were dropped, about 1 − p: p is the "
-                    "probability of *dropping* a unit, so keep it where "
-                    "rng.random(...) >= p.",
+                    "the noise takes only the values 0 and 1/(1 − p): that is inverted "
+                    "dropout, from the lesson. Gaussian dropout draws normal noise.",
                     case=case,
                 )
-            if abs(dropped - p) > 0.03:
+            sigma = math.sqrt(p / (1 - p))
+            if abs(noise.mean() - 1) > 0.05:
                 check.fail(
-                    f"{dropped:.1%} of the units were dropped; about {p:.0%} expected (p = {p}).",
+                    f"the noise has mean {noise.mean():.3f}; it must be 1, so that a unit's "
+                    "expected value is unchanged and evaluation needs no correction.",
                     case=case,
                 )
-            ratios = out[kept] / x[kept]
-            for wrong, why in (
-                (
-                    1.0,
-                    "the kept units are not scaled: multiply them by "
-                    "1 / (1 − p), or evaluation would see larger "
-                    "activations than training did.",
-                ),
-                (
-                    1 - p,
-                    "the kept units were multiplied by (1 − p); inverted dropout divides by it.",
-                ),
-            ):
-                if np.allclose(ratios, wrong) and not np.isclose(wrong, scale):
-                    check.fail(why, case=case)
+            if abs(noise.std() - sigma) > 0.05 * sigma:
+                check.fail(
+                    f"the noise has standard deviation {noise.std():.3f}; expected about "
+                    f"{sigma:.3f} = √(p / (1 − p)) for p = {p}.",
+                    case=case,
+                )
             check.expect(
-                ratios, np.full(ratios.shape, scale), what="out / x for the kept units", case=case
+                noise,
+                expected_noise,
+                what="the noise",
+                case=case,
+                show_expected=False,
+                mistakes=[
+                    Mistake(
+                        1 + sigma * np.random.default_rng(1).random(x.shape),
+                        "the draws are uniform: use the standard normal distribution.",
+                    ),
+                    Mistake(
+                        1 + sigma**2 * np.random.default_rng(1).standard_normal(x.shape),
+                        "the noise's spread is the variance p / (1 − p); the standard "
+                        "deviation is its square root.",
+                    ),
+                ],
             )
             check.expect(
                 out,
-                x * np.asarray(mask, dtype=float),
-                what="out compared with x * mask (the mask must be what x was multiplied by)",
+                x * expected_noise,
+                what="out (x multiplied by the noise)",
                 case=case,
+                show_expected=False,
             )
             again = check.call(student_function, x, p, np.random.default_rng(1), True, case=case)
-            if not np.array_equal(np.asarray(again[0]), out):
+            if not np.array_equal(np.asarray(again[0]), np.asarray(out)):
                 check.fail(
-                    "two calls with identically seeded generators dropped different "
-                    "units: draw the random numbers from the `rng` argument "
-                    "(rng.random(x.shape)), not from np.random.",
+                    "two calls with identically seeded generators gave different noise: "
+                    "draw the random numbers from the `rng` argument, not from np.random.",
                     case=case,
                 )
             check.passed_case()
@@ -121,51 +127,36 @@ def dropout_forward(student_function):
         got = check.call_unchanged(
             student_function, x, 0.5, np.random.default_rng(1), False, case=case
         )
-        out, _ = check.unpack(got, 2, what="the pair (out, mask)", case=case)
-        check.expect(
-            out,
-            x,
-            what="out in evaluation",
-            case=case,
-            mistakes=[
-                Mistake(
-                    x * 0.5,
-                    "in evaluation inverted dropout is the identity: the scaling "
-                    "already happened during training.",
-                ),
-            ],
-        )
+        out, noise = check.unpack(got, 2, what="the pair (out, noise)", case=case)
+        check.expect(out, x, what="out in evaluation", case=case, show_expected=False)
+        check.expect(noise, np.ones_like(x), what="the noise in evaluation (all ones)", case=case)
         check.passed_case()
     return check.report
 
 
-def dropout_backward(student_function):
-    """Task 2: the gradient through dropout, ``grad_output * mask``."""
-    with Checker("Task 2 · dropout_backward") as check:
+def gaussian_dropout_backward(student_function):
+    """Task 2: the gradient through Gaussian dropout."""
+    with Checker("Task 2 · gaussian_dropout_backward") as check:
         for p, seed in ((0.5, 3), (0.2, 4)):
             case = f"p = {p}"
-            layer = reference.Dropout(p, rng=np.random.default_rng(seed))
-            x = np.ones((6, 5))
-            mask = layer.forward(x).copy()  # x is all ones, so the output is the mask
-            grad_output = np.random.default_rng(seed).normal(size=(6, 5))
-            expected = layer.backward(grad_output).copy()
-            got = check.call_unchanged(student_function, grad_output, mask, case=case)
+            noise = _gaussian_noise((6, 5), p, seed)
+            grad_output = np.random.default_rng(seed + 10).normal(size=(6, 5))
+            got = check.call_unchanged(student_function, grad_output, noise, case=case)
             check.expect(
                 got,
-                expected,
+                grad_output * noise,
                 what="the gradient",
                 case=case,
+                show_expected=False,
                 mistakes=[
                     Mistake(
                         grad_output,
-                        "every unit passed its gradient: dropped units "
-                        "contributed nothing, so their gradient is 0 — multiply by the mask.",
+                        "the gradient passed through unchanged: the forward pass scaled each "
+                        "unit by its noise, so its gradient is scaled the same way.",
                     ),
                     Mistake(
-                        grad_output * (mask != 0),
-                        "the kept units' gradient must be scaled "
-                        "like their values were: multiply by the mask itself, not by a 0/1 "
-                        "version of it.",
+                        grad_output / noise,
+                        "divided by the noise: the derivative of noise · x is the noise.",
                     ),
                 ],
             )
@@ -173,30 +164,33 @@ def dropout_backward(student_function):
     return check.report
 
 
-# --------------------------------------------------------------------------- weight decay
+# --------------------------------------------------------------------------- L1 penalty
 def sgd_step(student_function):
-    """Task 3: one SGD step with weight decay, in place, like ``numpy_nn.SGD``."""
+    """Task 3: one SGD step with an L1 penalty, in place."""
     with Checker("Task 3 · sgd_step") as check:
         rng = np.random.default_rng(5)
-        for rate, decay in ((0.1, 0.0), (0.1, 0.01), (0.5, 0.2)):
-            case = f"learning rate {rate}, weight decay {decay}"
+        for rate, l1 in ((0.1, 0.0), (0.1, 0.01), (0.5, 0.2)):
+            case = f"lr {rate}, l1 {l1}"
             params = [rng.normal(size=(3, 4)), rng.normal(size=4)]
+            params[1][0] = 0.0  # sign(0) = 0: an exact zero is not pushed either way
             grads = [rng.normal(size=(3, 4)), rng.normal(size=4)]
             before = [p.copy() for p in params]
             grads_before = [g.copy() for g in grads]
-            expected = [p.copy() for p in params]
-            reference.SGD(expected, [g.copy() for g in grads], lr=rate, weight_decay=decay).step()
-            check.call(student_function, params, grads, rate, decay, case=case)
+            expected = [
+                p - rate * (g + l1 * np.sign(p)) for p, g in zip(params, grads, strict=True)
+            ]
+            result = check.call(student_function, params, grads, rate, l1, case=case)
             if all(np.array_equal(a, b) for a, b in zip(params, before, strict=True)):
+                returned = "; it returned new arrays instead" if result is not None else ""
                 check.fail(
-                    "the parameters did not change: update the arrays in the list in "
-                    "place (param -= ...), do not build new ones.",
+                    "the parameters in the list did not change" + returned + ": the model "
+                    "holds these very arrays, so write the update into them (in place).",
                     case=case,
                 )
             if not all(np.array_equal(a, b) for a, b in zip(grads, grads_before, strict=True)):
                 check.fail(
                     "your function changed the gradients: leave them as they are, "
-                    "add the decay term into the update only.",
+                    "add the penalty's gradient into the update only.",
                     case=case,
                 )
             for index, (got, want, p0, g) in enumerate(
@@ -207,23 +201,24 @@ def sgd_step(student_function):
                     want,
                     what=f"parameter {index} after the step",
                     case=case,
+                    show_expected=False,
                     mistakes=[
                         Mistake(
-                            p0 - rate * (g - decay * p0),
-                            "the decay has the wrong sign: it "
-                            "must pull weights towards 0, so add weight_decay * param to "
-                            "the gradient.",
+                            p0 - rate * (g - l1 * np.sign(p0)),
+                            "the penalty has the wrong sign: it must pull weights towards 0.",
                         ),
                         Mistake(
-                            p0 - rate * g - decay * p0,
-                            "the decay term must be scaled by "
-                            "the learning rate too: param -= lr * (grad + decay * param).",
+                            p0 - rate * g - l1 * np.sign(p0),
+                            "the penalty's gradient must be scaled by the learning rate too.",
                         ),
                         Mistake(
-                            p0 - rate * (g + 2 * decay * p0),
-                            "the factor 2: torch's "
-                            "weight_decay is the gradient of (decay / 2) · ‖param‖², so the "
-                            "term is decay * param.",
+                            p0 - rate * (g + l1 * p0),
+                            "this is L2 weight decay (the lesson's): the gradient of λ|w| is "
+                            "λ·sign(w), not λ·w.",
+                        ),
+                        Mistake(
+                            p0 - rate * (g + l1 * np.where(p0 >= 0, 1.0, -1.0)),
+                            "an exact zero was pushed away from 0: sign(0) is 0.",
                         ),
                     ],
                 )
@@ -307,3 +302,8 @@ def regularisation(student_function):
             f"rises from {base_accuracy:.1%} to {val_accuracy:.1%}"
         )
     return check.report
+
+
+def ablation(experiment, claims):
+    """Stretch (optional): dropout against weight decay on the overfit, claims re-measured."""
+    return check_claims("Stretch · dropout vs weight decay", experiment, claims)

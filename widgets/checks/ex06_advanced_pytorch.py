@@ -15,37 +15,41 @@ import numpy as np
 import torch
 from torch import nn
 
-from widgets import checkpoint as reference_checkpoint
-from widgets.checks import Checker, Hints, Mistake
+from widgets.checks import Checker, Hints, Mistake, check_claims
 from widgets.image_folder import ImageFolderDataset
 
 hint = Hints(
     {
         1: [
-            "In __init__, list the class folders with sorted(...) so that the labels do not "
-            "depend on the order the file system returns them in; the label is the folder's "
-            "position in that sorted list.",
-            "Keep a list of (path, label) pairs: __len__ returns its length and __getitem__ "
-            "opens one file with PIL.Image.open(path).convert('L').",
-            "np.asarray(image, dtype=np.float32) / 255 gives (height, width) values in [0, 1]; "
-            "torch.from_numpy(...)[None] adds the channel axis: (1, height, width).",
+            "In __init__, list the class folders in a fixed (sorted) order, so that the labels "
+            "do not depend on the order the file system returns them in; a class's label is "
+            "its position in that order.",
+            "Keep a list of (path, label) pairs: __len__ is its length, and __getitem__ opens "
+            "one file, converts it to grey levels and turns it into a tensor.",
+            "pixel values 0…255 → float32 in [0, 1], shape (height, width) → (1, height, "
+            "width): one channel axis in front.",
         ],
         2: [
-            "Save a dict of state_dicts, never the objects themselves: "
-            "{'model': model.state_dict(), 'optimizer': optimizer.state_dict(), 'epoch': epoch}.",
-            "torch.save(that_dict, path). The optimizer's state matters: Adam keeps running "
-            "averages of the gradients that the next steps depend on.",
+            "A checkpoint holds state_dicts (tensors and plain values), never the objects "
+            "themselves; the optimizer's state matters, since Adam's next steps depend on its "
+            "running averages.",
+            "Name each file after its epoch with zero padding, so that names sort like epochs; "
+            "after writing the new file, list the folder's checkpoints and delete all but the "
+            "newest `keep`.",
+            "write folder/epoch-NNN.pt;  for every checkpoint older than the `keep` newest: "
+            "delete it.",
         ],
         3: [
-            "state = torch.load(path, weights_only=True) refuses files that could run code.",
-            "model.load_state_dict(state['model']); optimizer.load_state_dict(state['optimizer']); "
-            "return state['epoch'].",
+            "Find the checkpoint with the highest epoch in the folder; with none, training "
+            "starts from scratch (epoch 0) and nothing is loaded.",
+            "Load with weights_only=True (a checkpoint is a pickle: it refuses files that "
+            "could run code), then put each saved state_dict back into its object.",
         ],
         4: [
-            "Two phases: while step < warmup_steps the factor grows linearly, "
-            "(step + 1) / warmup_steps, reaching 1 at the last warm-up step.",
-            "After the warm-up, progress = (step − warmup_steps) / (total_steps − warmup_steps) "
-            "goes from 0 to 1, and the factor is 0.5 · (1 + cos(π · progress)).",
+            "Two phases: during the warm-up the factor grows linearly and reaches 1 at the last "
+            "warm-up step; afterwards it follows half a cosine period from 1 down to 0.",
+            "With s the step, w the warm-up steps and T the total: f(s) = (s + 1) / w for "
+            "s < w, else f(s) = ½ · (1 + cos(π · p)) with p = (s − w) / (T − w).",
         ],
     }
 )
@@ -189,98 +193,121 @@ def _parameters(model) -> torch.Tensor:
     return torch.cat([p.detach().flatten() for p in model.parameters()])
 
 
+def _checkpoint_names(folder: Path) -> list[str]:
+    return sorted(path.name for path in folder.glob("*.pt"))
+
+
+def _read_state(check: Checker, path: Path) -> dict:
+    try:
+        return torch.load(path, weights_only=True)
+    except Exception as error:
+        check.fail(
+            f"torch.load({path.name}, weights_only=True) cannot read the file "
+            f"({type(error).__name__}): save state_dicts (tensors and plain values), not "
+            "the model or optimizer objects themselves."
+        )
+
+
 def save_checkpoint(student_function):
-    """Task 2: the saved file holds the model's and the optimizer's state, loadably."""
+    """Task 2: one file per epoch, named after it, only the newest ``keep`` kept."""
     with Checker("Task 2 · save_checkpoint") as check, tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "run"
+        folder.mkdir()
         model, optimizer = _fresh_setup()
-        _train(model, optimizer, 2)
-        path = Path(tmp) / "checkpoint.pt"
-        check.call(student_function, path, model, optimizer, 2)
-        if not path.exists():
-            check.fail(
-                f"no file was written at the path given ({path.name}): pass it to torch.save."
+        for epoch in range(1, 5):
+            _train(model, optimizer, 1)
+            check.call(
+                student_function,
+                folder,
+                model,
+                optimizer,
+                epoch,
+                2,
+                case=f"after epoch {epoch}, keep=2",
             )
-        try:
-            state = torch.load(path, weights_only=True)
-        except Exception as error:
-            check.fail(
-                "torch.load(path, weights_only=True) cannot read the file "
-                f"({type(error).__name__}): save state_dicts (tensors and plain "
-                "values), not the model or optimizer objects themselves."
-            )
+            names = _checkpoint_names(folder)
+            newest = f"epoch-{epoch:03d}.pt"
+            if newest not in names:
+                check.fail(
+                    f"after epoch {epoch} the folder holds {names or 'no .pt file'}; expected "
+                    f"a file named {newest} (the epoch with three digits).",
+                    case=f"after epoch {epoch}, keep=2",
+                )
+            expected = [f"epoch-{e:03d}.pt" for e in range(max(1, epoch - 1), epoch + 1)]
+            if names != expected:
+                check.fail(
+                    f"after epoch {epoch} with keep=2 the folder holds {names}; expected "
+                    f"{expected}: delete all but the 2 newest checkpoints.",
+                    case=f"after epoch {epoch}, keep=2",
+                )
+        state = _read_state(check, folder / "epoch-004.pt")
         parts = [
             v for v in (state.values() if isinstance(state, dict) else []) if isinstance(v, dict)
         ]
-        model_state = model.state_dict()
-        has_model = any(set(model_state) <= set(part) for part in parts)
-        has_optimizer = any("state" in part and "param_groups" in part for part in parts)
-        if not has_model:
-            check.fail(
-                "the file does not contain the model's state_dict: save "
-                "{'model': model.state_dict(), ...}."
-            )
-        if not has_optimizer:
+        if not any(set(model.state_dict()) <= set(part) for part in parts):
+            check.fail("the file does not contain the model's state_dict.")
+        if not any("state" in part and "param_groups" in part for part in parts):
             check.fail(
                 "the file does not contain the optimizer's state_dict: Adam's running "
-                "averages are part of the training state; save "
-                "optimizer.state_dict() too."
+                "averages are part of the training state."
             )
-        if 2 not in [v for v in state.values() if isinstance(v, int)]:
+        if 4 not in [v for v in state.values() if isinstance(v, int)]:
             check.fail(
-                "the epoch (2 in this check) is not in the file: save it too, so "
-                "training knows where to resume."
+                "the epoch (4 in this file) is not in it: save it too, so training knows "
+                "where to resume."
             )
-        check.summary = "model, optimizer and epoch saved, readable with weights_only=True"
+        check.summary = (
+            "one readable file per epoch (model, optimizer, epoch), only the 2 newest kept"
+        )
     return check.report
 
 
 def resume(save_function, load_function):
-    """Task 3: 2 epochs, save, load into fresh objects, 2 more == 4 uninterrupted epochs."""
+    """Task 3: save each epoch, load the latest into fresh objects, finish == uninterrupted."""
     with (
-        Checker("Task 3 · load_checkpoint and resume") as check,
+        Checker("Task 3 · load_latest and resume") as check,
         tempfile.TemporaryDirectory() as tmp,
     ):
+        folder = Path(tmp) / "run"
+        folder.mkdir()
         uninterrupted, optimizer = _fresh_setup()
         _train(uninterrupted, optimizer, 4)
-
-        first_half, optimizer = _fresh_setup()
-        _train(first_half, optimizer, 2)
-        path = Path(tmp) / "checkpoint.pt"
-        check.call(save_function, path, first_half, optimizer, 2)
-
-        # What lesson 6's checkpoint does: the same interruption, restored completely.
-        model_ref, optimizer_ref = _fresh_setup()
-        _train(model_ref, optimizer_ref, 2)
-        reference_path = Path(tmp) / "reference.pt"
-        reference_checkpoint.save_checkpoint(reference_path, model_ref, optimizer_ref, epoch=2)
-        model_ref, optimizer_ref = _fresh_setup()
-        reference_checkpoint.load_checkpoint(
-            reference_path, model_ref, optimizer_ref, restore_rng=False
-        )
-        _train(model_ref, optimizer_ref, 2)
-        assert torch.allclose(_parameters(model_ref), _parameters(uninterrupted))
 
         torch.manual_seed(123)  # fresh objects with other weights: loading must overwrite them
         resumed = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 2))
         resumed_optimizer = torch.optim.Adam(resumed.parameters(), lr=0.05)
-        epoch = check.call(load_function, path, resumed, resumed_optimizer)
+        untouched = _parameters(resumed)
+        case = "an empty folder (a first run)"
+        epoch = check.call(load_function, folder, resumed, resumed_optimizer, case=case)
+        if epoch != 0:
+            check.fail(f"returned {epoch!r}; with no checkpoint it should return 0.", case=case)
+        if not torch.equal(_parameters(resumed), untouched):
+            check.fail("the model changed although there was nothing to load.", case=case)
+
+        first_half, optimizer = _fresh_setup()
+        for number in (1, 2):
+            _train(first_half, optimizer, 1)
+            check.call(save_function, folder, first_half, optimizer, number, 5)
+        case = "epochs 1 and 2 saved"
+        epoch = check.call(load_function, folder, resumed, resumed_optimizer, case=case)
         if epoch != 2:
             check.fail(
-                f"load_checkpoint returned {epoch!r}; it should return the epoch "
-                "saved in the file (2 here), so training resumes at epoch 3."
+                f"load_latest returned {epoch!r}; it should return the epoch of the newest "
+                "checkpoint (2 here), so training resumes at epoch 3.",
+                case=case,
             )
-        first_half_parameters = _parameters(first_half)
-        if not torch.equal(_parameters(resumed), first_half_parameters):
+        if not torch.equal(_parameters(resumed), _parameters(first_half)):
             check.fail(
-                "after loading, the model's parameters differ from the saved ones: "
-                "call model.load_state_dict(...) with the saved model state."
+                "after loading, the model's parameters differ from the newest checkpoint's: "
+                "load the saved model state into the model.",
+                case=case,
             )
         if not resumed_optimizer.state:
             check.fail(
-                "after loading, the optimizer has no state: call "
-                "optimizer.load_state_dict(...) with the saved optimizer state. "
-                "Without it Adam restarts its running averages and the resumed run "
-                "drifts away from the uninterrupted one."
+                "after loading, the optimizer has no state: load the saved optimizer state "
+                "too. Without it Adam restarts its running averages and the resumed run "
+                "drifts away from the uninterrupted one.",
+                case=case,
             )
         _train(resumed, resumed_optimizer, 2)
         check.expect(
@@ -288,10 +315,11 @@ def resume(save_function, load_function):
             _parameters(uninterrupted),
             what="the parameters after 2 + 2 epochs",
             atol=1e-6,
+            show_expected=False,
         )
         check.summary = (
-            "2 epochs, save, load into new objects, 2 more epochs: the same "
-            "parameters as 4 epochs without interruption"
+            "an empty folder starts at epoch 0; 2 epochs, load the latest into new objects, "
+            "2 more epochs: the same parameters as 4 epochs without interruption"
         )
     return check.report
 
@@ -314,6 +342,12 @@ def warmup_cosine(student_function):
                 check.call(student_function, step, warmup, total, case=case)
                 for step in range(total + 1)
             ]
+            if None in got:
+                check.fail(
+                    f"your function returned None for step {got.index(None)}. Did you forget "
+                    "a `return` statement (in one of the two phases)?",
+                    case=case,
+                )
             zero_start = [step / warmup if step < warmup else e for step, e in enumerate(expected)]
             check.expect(
                 got,
@@ -324,7 +358,7 @@ def warmup_cosine(student_function):
                     Mistake(
                         zero_start,
                         "the warm-up starts at 0, so the first step would not "
-                        "learn at all: use (step + 1) / warmup_steps.",
+                        "learn at all: the first step already gets 1/warmup_steps of the rate.",
                     ),
                     Mistake(
                         [0.5 * (1 + math.cos(math.pi * s / total)) for s in range(total + 1)],
@@ -351,3 +385,8 @@ def warmup_cosine(student_function):
         )
         check.summary = "warm-up to the full rate, then a cosine decay to 0, also through LambdaLR"
     return check.report
+
+
+def adam_divergence(experiment, claims):
+    """Stretch (optional): where Adam stops converging, claims re-measured."""
+    return check_claims("Stretch · when Adam diverges", experiment, claims, rtol=0.01)

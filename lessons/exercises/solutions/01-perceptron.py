@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Exercise 1 · A perceptron from scratch (30 min)
+# # Exercise 1 · A perceptron from scratch (45 min)
 #
 # <!-- SOLUTION -->
 # > **This is the solution.** Students work in the
@@ -16,17 +16,21 @@
 #
 # **Objectives.** After this exercise you can
 # - compute a perceptron's prediction, including the boundary case $z = 0$;
-# - implement Rosenblatt's learning rule and its training loop with NumPy;
+# - implement Rosenblatt's learning rule in its classic form with labels $\pm 1$ (lesson 1
+#   used 0/1), and its training loop, with NumPy;
 # - explain, with your own code as evidence, why a perceptron cannot learn XOR.
 #
-# **Background:** [lesson 1](../../01-perceptron.ipynb). A perceptron with weights $w$ and
-# bias $b$ predicts
+# **Background:** [lesson 1](../../01-perceptron.ipynb). Lesson 1's perceptron uses the
+# classes 0 and 1: $\hat y = \operatorname{step}(w \cdot x + b)$ with
+# $\operatorname{step}(0) = 1$, and learns from one sample $(x, y)$ at a time with
+# $w \leftarrow w + \eta\,(y - \hat y)\,x$, $b \leftarrow b + \eta\,(y - \hat y)$.
 #
-# $$\hat y = \operatorname{step}(w \cdot x + b), \qquad
-#   \operatorname{step}(z) = \begin{cases} 1 & z \ge 0 \\ 0 & z < 0 \end{cases}$$
+# Rosenblatt's papers, and most textbooks, use the classes $-1$ and $+1$ instead:
 #
-# and learns from one sample $(x, y)$ at a time:
-# $w \leftarrow w + \eta\,(y - \hat y)\,x$ and $b \leftarrow b + \eta\,(y - \hat y)$.
+# $$\hat y = \operatorname{sign}(w \cdot x + b), \qquad
+#   \operatorname{sign}(z) = \begin{cases} +1 & z \ge 0 \\ -1 & z < 0. \end{cases}$$
+#
+# In this exercise you write that form yourself. Translating the rule is part of the work.
 
 # %%
 import numpy as np
@@ -37,13 +41,14 @@ from widgets.checks import ex01_perceptron as check
 # ## Task 1 · Predict
 #
 # Write `predict(weights, bias, x)`: `weights` and `x` are 1-D arrays of the same length
-# (one entry per feature), `bias` a number. Return the class, `0` or `1`.
+# (one entry per feature), `bias` a number. Return the class, `-1` or `+1`.
 
 # %% tags=["nbval-check-output"]
 def predict(weights, bias, x):
-    """The perceptron's class for one sample: 1 if w·x + b >= 0, else 0."""
+    """The perceptron's class for one sample, -1 or +1 (the boundary is +1)."""
     # SOLUTION Task 1: predict the class of one sample
-    return 1 if weights @ x + bias >= 0 else 0
+    score = float(np.dot(weights, x)) + bias
+    return -1 if score < 0 else 1
     # END SOLUTION
 
 
@@ -52,9 +57,12 @@ check.predict(predict)
 # %% [markdown]
 # ## Task 2 · One step of the learning rule
 #
-# Write `perceptron_update(weights, bias, x, target, learning_rate)` returning the pair
-# `(new_weights, new_bias)` after seeing one sample. Use your `predict`. Do not modify
-# `weights` in place: return a new array.
+# Write `perceptron_update(weights, bias, x, target, lr)` returning the pair
+# `(new_weights, new_bias)` after seeing one sample whose `target` is $-1$ or $+1$. It must
+# make the same moves as lesson 1's rule: nothing on a right prediction, and on a mistake a
+# step of size $\eta$ (`lr`) that moves the boundary towards classifying $x$ correctly.
+# Work out what $(y - \hat y)$ becomes with labels $\pm 1$. Do not modify `weights` in
+# place: return a new array.
 #
 # Stuck? Run `check.hint(2)`; run it again for the next hint. Or click the button below
 # (in a running notebook), once per hint.
@@ -63,11 +71,13 @@ check.predict(predict)
 check.hint.button(2)
 
 # %% tags=["nbval-check-output"]
-def perceptron_update(weights, bias, x, target, learning_rate):
-    """Rosenblatt's rule on one sample: (new_weights, new_bias)."""
+def perceptron_update(weights, bias, x, target, lr):
+    """Rosenblatt's rule on one sample with labels -1/+1: (new_weights, new_bias)."""
     # SOLUTION Task 2: one step of the perceptron learning rule
-    error = target - predict(weights, bias, x)
-    return weights + learning_rate * error * x, bias + learning_rate * error
+    if predict(weights, bias, x) == target:
+        return weights.copy(), bias
+    # With labels ±1 a mistake means y − ŷ = 2y; the 0/1 rule's step equals η·y.
+    return weights + (lr * target) * x, bias + lr * target
     # END SOLUTION
 
 
@@ -76,26 +86,25 @@ check.perceptron_update(perceptron_update)
 # %% [markdown]
 # ## Task 3 · The training loop
 #
-# Write `train_perceptron(X, y, learning_rate, epochs)`. `X` has one sample per row, `y`
-# holds the labels 0/1. Start from zero weights and a zero bias, visit the samples in the
+# Write `train_perceptron(X, y, lr, epochs)`. `X` has one sample per row, `y` holds the
+# labels $-1$/$+1$. Start from zero weights and a zero bias, visit the samples in the
 # order given, and apply `perceptron_update` to each. Stop after an epoch (a full pass)
 # without a mistake, or after `epochs` epochs. Return `(weights, bias)`.
 #
-# The check trains on AND, OR, NAND and two Gaussian blobs, and compares your final
-# weights with those of lesson 1's perceptron.
+# The check trains on AND, OR, NAND and two Gaussian blobs (labels $\pm 1$), and compares
+# your final weights with those of lesson 1's 0/1 rule on the same data.
 
 # %% tags=["nbval-check-output"]
-def train_perceptron(X, y, learning_rate=1.0, epochs=100):
-    """Train from zero weights; returns (weights, bias)."""
+def train_perceptron(X, y, lr=1.0, epochs=100):
+    """Train from zero weights on labels -1/+1; returns (weights, bias)."""
     # SOLUTION Task 3: the training loop
     weights, bias = np.zeros(X.shape[1]), 0.0
-    for _ in range(epochs):
-        mistakes = 0
-        for x, target in zip(X, y, strict=True):
-            mistakes += predict(weights, bias, x) != target
-            weights, bias = perceptron_update(weights, bias, x, target, learning_rate)
-        if mistakes == 0:
+    for _epoch in range(epochs):
+        errors = sum(predict(weights, bias, x) != t for x, t in zip(X, y, strict=True))
+        if errors == 0:
             break
+        for x, t in zip(X, y, strict=True):
+            weights, bias = perceptron_update(weights, bias, x, t, lr)
     return weights, bias
     # END SOLUTION
 
@@ -112,6 +121,55 @@ check.train_perceptron(train_perceptron)
 check.xor(train_perceptron)
 
 # %% [markdown]
+# ## Stretch (optional) · The pocket algorithm
+#
+# *Optional, about 15 minutes. There is no fixed answer: the check re-runs your experiment
+# and tells you whether the numbers you claim are the ones it measures.*
+#
+# On data that no line separates, the perceptron never settles, and its *last* weights can
+# be poor. Gallant's **pocket algorithm** keeps, "in its pocket", the best weights seen so
+# far (the ones with the fewest training mistakes) and returns those. Write `pocket()`
+# that trains on the noisy moons below for 50 epochs with your update rule, and
+# returns a dict with at least the training accuracy of the last weights
+# (`"last accuracy"`) and of the pocket's (`"pocket accuracy"`). Put the numbers your
+# answer quotes into `claims`: how much does the pocket gain?
+
+# %%
+from widgets.toy_data import make_moons
+
+X_overlap, y_overlap01 = make_moons(60, noise=0.3, seed=0)  # no line separates them
+y_overlap = 2 * y_overlap01 - 1
+
+
+def pocket():
+    """Train on noisy moons; the accuracy of the last weights and of the pocket's."""
+    # SOLUTION Stretch: the pocket algorithm
+    def accuracy(weights, bias):
+        pairs = zip(X_overlap, y_overlap, strict=True)
+        return float(np.mean([predict(weights, bias, x) == t for x, t in pairs]))
+
+    weights, bias = np.zeros(X_overlap.shape[1]), 0.0
+    best = (accuracy(weights, bias), weights, bias)
+    for _ in range(50):
+        for x, t in zip(X_overlap, y_overlap, strict=True):
+            weights, bias = perceptron_update(weights, bias, x, t, 1.0)
+            if (score := accuracy(weights, bias)) > best[0]:
+                best = (score, weights, bias)
+    return {"last accuracy": accuracy(weights, bias), "pocket accuracy": best[0]}
+    # END SOLUTION
+
+
+claims = {}  # the numbers your answer quotes, e.g. {"pocket accuracy": 0.9}
+
+# %% tags=["solution"]
+# The solution's answer quotes this run's numbers, rounded as a text would quote them.
+claims = {name: round(value, 2) for name, value in pocket().items()}
+print(claims)
+
+# %%
+pocket_report = check.pocket(pocket, claims)
+
+# %% [markdown]
 # ## Reflection
 #
 # 1. Why does the boundary case $z = 0$ matter for training from zero weights?
@@ -123,7 +181,7 @@ check.xor(train_perceptron)
 # <!-- SOLUTION -->
 # **Answers.**
 # 1. With zero weights and bias, $z = 0$ for every sample, so the first predictions are
-#    decided by the convention alone: with $\operatorname{step}(0) = 1$ the first negative
+#    decided by the convention alone: with $\operatorname{sign}(0) = +1$ the first negative
 #    sample triggers the first update; with `> 0` it would be the first positive one, and
 #    training would take another path.
 # 2. All three separate AND. Starting from zero, every update is $\eta$ times $\pm x$ (and
@@ -131,7 +189,7 @@ check.xor(train_perceptron)
 #    $\eta = 1$: same mistakes, same boundary. That is what $\eta = 0.5$ gives, since 0.5
 #    is exact in binary. With $\eta = 0.1$, rounding (`0.1 + 0.1 - 0.2` is not exactly 0 in
 #    floating point) turns a $z$ that should be exactly 0 into a tiny negative number, the
-#    step gives 0 instead of 1, and training takes another, shorter path to another
+#    sign gives −1 instead of +1, and training takes another, shorter path to another
 #    separating line. The learning rate of a perceptron started at zero matters only
 #    through rounding.
 # 3. A hidden layer: two perceptrons (say OR and NAND) feeding a third (AND) compute XOR.
@@ -144,27 +202,35 @@ check.xor(train_perceptron)
 # %% tags=["solution", "nbval-check-output"]
 from widgets.toy_data import make_gate
 
-X_gate, y_and = make_gate("AND")
-weights_fast, bias_fast = train_perceptron(X_gate, y_and, learning_rate=1.0)
-weights_half, bias_half = train_perceptron(X_gate, y_and, learning_rate=0.5)
+
+def signed_gate(name):
+    """A gate's inputs (0/1) and its labels as -1/+1."""
+    X, y = make_gate(name)
+    return X, 2 * y - 1
+
+
+X_gate, y_and = signed_gate("AND")
+weights_fast, bias_fast = train_perceptron(X_gate, y_and, lr=1.0)
+weights_half, bias_half = train_perceptron(X_gate, y_and, lr=0.5)
 assert np.array_equal(weights_half, 0.5 * weights_fast) and bias_half == 0.5 * bias_fast
-weights_tenth, bias_tenth = train_perceptron(X_gate, y_and, learning_rate=0.1)
+weights_tenth, bias_tenth = train_perceptron(X_gate, y_and, lr=0.1)
 assert not np.isclose(bias_tenth, 0.1 * bias_fast)  # rounding took another path
 for weights, bias in [(weights_fast, bias_fast), (weights_half, bias_half),
                       (weights_tenth, bias_tenth)]:
     assert [predict(weights, bias, x) for x in X_gate] == list(y_and)
 
 # XOR = AND(OR(x), NAND(x)): three perceptrons, each trained with your loop.
-units = {gate: train_perceptron(X_gate, make_gate(gate)[1]) for gate in ("OR", "NAND", "AND")}
+units = {gate: train_perceptron(*signed_gate(gate)) for gate in ("OR", "NAND", "AND")}
 
 
 def xor_network(x):
-    hidden = np.array([predict(*units["OR"], x), predict(*units["NAND"], x)])
+    # The AND unit was trained on 0/1 inputs: map the hidden units' ±1 back to 0/1.
+    hidden = (np.array([predict(*units["OR"], x), predict(*units["NAND"], x)]) + 1) / 2
     return predict(*units["AND"], hidden)
 
 
 xor_outputs = [xor_network(x) for x in X_gate]
-assert xor_outputs == list(make_gate("XOR")[1]), xor_outputs
+assert xor_outputs == list(signed_gate("XOR")[1]), xor_outputs
 for rate, weights, bias in [(1, weights_fast, bias_fast), (0.5, weights_half, bias_half),
                             (0.1, weights_tenth, bias_tenth)]:
     print(f"η = {rate}: w = {np.round(weights, 6)}, b = {bias:.6g}")

@@ -1,5 +1,5 @@
 # %% [markdown]
-# # Exercise 6 · Advanced PyTorch: your own Dataset, checkpoints, a schedule (60 min)
+# # Exercise 6 · Advanced PyTorch: your own Dataset, checkpoints, a schedule (90 min)
 #
 # <!-- SOLUTION -->
 # > **This is the solution.** Students work in the
@@ -16,7 +16,8 @@
 #
 # **Objectives.** After this exercise you can
 # - write a `torch.utils.data.Dataset` over a folder of images, one sub-folder per class;
-# - save a checkpoint and resume training from it *exactly*, optimizer state included;
+# - save rotating checkpoints and resume training from the newest *exactly*, optimizer
+#   state included (lesson 6 showed a single checkpoint file);
 # - write a learning-rate schedule (linear warm-up, then cosine decay) for `LambdaLR`.
 #
 # **Background:** [lesson 6](../../06-pytorch-advanced.ipynb) (data pipelines,
@@ -24,6 +25,7 @@
 
 # %%
 import math
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -31,9 +33,11 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 from widgets.checks import ex06_advanced_pytorch as check
-from widgets.notebook import seed_everything
+from widgets.notebook import limit_threads, seed_everything
 
 _ = seed_everything(0)  # the Generator it returns is not needed here
+# Tiny models: a second thread gains nothing and, on a shared machine, costs a lot.
+limit_threads(1)
 
 # %% [markdown]
 # ## Task 1 · A Dataset over an image folder
@@ -91,49 +95,61 @@ check.image_dataset(ImageDataset)
 check.image_dataset_transform(ImageDataset)
 
 # %% [markdown]
-# ## Task 2 · Save a checkpoint
+# ## Task 2 · Checkpoints that rotate
 #
-# Write `save_checkpoint(path, model, optimizer, epoch)`. A checkpoint must hold all that
-# the next training step depends on: the model's weights, the optimizer's state (Adam's
-# running averages of the gradients) and the epoch. Save **state dicts**, not the objects:
-# the file must load with `torch.load(path, weights_only=True)`, which refuses files that
-# could run code.
+# Lesson 6's `save_checkpoint` writes one file. A long run saves after every epoch, and
+# keeping every file would fill the disk; keeping only the last one risks losing
+# everything if that file is damaged. Write `save_checkpoint(folder, model, optimizer,
+# epoch, keep=2)`: save the model's and the optimizer's **state dicts** and the epoch to
+# `folder / "epoch-NNN.pt"` (the epoch with three digits, e.g. `epoch-007.pt`), then delete
+# older checkpoints so that only the newest `keep` remain. The file must load with
+# `torch.load(path, weights_only=True)`, which refuses files that could run code.
 
 # %% tags=["nbval-check-output"]
-def save_checkpoint(path, model, optimizer, epoch):
-    """Write model, optimizer and epoch to path."""
-    # SOLUTION Task 2: save a checkpoint
-    state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch}
-    torch.save(state, path)
+def save_checkpoint(folder, model, optimizer, epoch, keep=2):
+    """Write epoch-NNN.pt into folder and keep only the newest `keep` checkpoints."""
+    # SOLUTION Task 2: save a checkpoint and rotate the old ones
+    folder = Path(folder)
+    torch.save(
+        {"epoch": epoch, "optimizer": optimizer.state_dict(), "model": model.state_dict()},
+        folder / f"epoch-{epoch:03d}.pt",
+    )
+    for old in sorted(folder.glob("epoch-*.pt"))[:-keep]:
+        old.unlink()
     # END SOLUTION
 
 
 check.save_checkpoint(save_checkpoint)
 
 # %% [markdown]
-# ## Task 3 · Load it and resume
+# ## Task 3 · Resume from the latest
 #
-# Write `load_checkpoint(path, model, optimizer)`: restore the model and the optimizer
-# from the file (in place) and return the saved epoch.
+# Write `load_latest(folder, model, optimizer)`: find the newest checkpoint in `folder`,
+# restore the model and the optimizer from it (in place) and return its epoch. With no
+# checkpoint in the folder (a first run), change nothing and return 0, so a training
+# script can always start with `start = load_latest(...) + 1`.
 #
-# The check trains a small network with Adam for 2 epochs, saves with your
-# `save_checkpoint`, loads into a *new* model and optimizer with your `load_checkpoint`,
-# trains 2 more epochs, and compares with 4 epochs trained without interruption: they
-# must match. (Lesson 6's `widgets.checkpoint` also restores the random generators, which
-# shuffling and dropout need; the check's training uses neither.)
+# The check trains a small network with Adam, saving with your `save_checkpoint` after
+# epochs 1 and 2, loads into a *new* model and optimizer with your `load_latest`, trains 2
+# more epochs, and compares with 4 epochs trained without interruption: they must match.
+# (Lesson 6's `widgets.checkpoint` also restores the random generators, which shuffling
+# and dropout need; the check's training uses neither.)
 
 # %% tags=["nbval-check-output"]
-def load_checkpoint(path, model, optimizer):
-    """Restore model and optimizer from path; return the saved epoch."""
-    # SOLUTION Task 3: load a checkpoint
-    state = torch.load(path, weights_only=True)
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    return state["epoch"]
+def load_latest(folder, model, optimizer):
+    """Restore model and optimizer from the newest checkpoint; its epoch, or 0 if none."""
+    # SOLUTION Task 3: resume from the newest checkpoint
+    files = sorted(Path(folder).glob("epoch-*.pt"))
+    if not files:
+        return 0
+    saved = torch.load(files[-1], weights_only=True)
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    return saved["epoch"]
     # END SOLUTION
 
 
-check.resume(save_checkpoint, load_checkpoint)
+check.resume(save_checkpoint, load_latest)
 
 # %% [markdown]
 # ## Task 4 · A learning-rate schedule
@@ -175,7 +191,6 @@ check.warmup_cosine(warmup_cosine)
 
 # %% tags=["solution", "nbval-check-output"]
 import tempfile
-from pathlib import Path
 
 from torch import nn
 
@@ -183,6 +198,7 @@ from widgets.image_folder import TO_FLOAT_TENSOR
 
 with tempfile.TemporaryDirectory() as folder:
     root = check.write_tiny_image_folder(Path(folder) / "images")
+    (Path(folder) / "run").mkdir()
     dataset = ImageDataset(root, transform=lambda image: TO_FLOAT_TENSOR(image.resize((6, 8))))
     loader = DataLoader(dataset, batch_size=4, shuffle=True,
                         generator=torch.Generator().manual_seed(0))
@@ -199,10 +215,68 @@ with tempfile.TemporaryDirectory() as folder:
             nn.functional.cross_entropy(model(images), labels).backward()
             optimizer.step()
             scheduler.step()
-        save_checkpoint(Path(folder) / "last.pt", model, optimizer, epoch)
-    assert load_checkpoint(Path(folder) / "last.pt", model, optimizer) == epochs
+        save_checkpoint(Path(folder) / "run", model, optimizer, epoch)
+    assert load_latest(Path(folder) / "run", model, optimizer) == epochs
+    assert sorted(path.name for path in (Path(folder) / "run").iterdir()) == [
+        "epoch-002.pt", "epoch-003.pt"]
 print("learning rate per step:", ", ".join(f"{rate:.3f}" for rate in rates))
 assert max(rates) == 0.5 and rates[0] < rates[len(loader) - 1]
+
+# %% [markdown]
+# ## Stretch (optional) · When does Adam diverge?
+#
+# *Optional, about 30 minutes. There is no fixed answer: the check re-runs your experiment
+# and tells you whether the numbers you claim are the ones it measures.*
+#
+# Adam scales each step to about the learning rate, whatever the gradient's size. Find the
+# learning rates at which it stops working on a small problem: train the network below
+# (full batch, 100 steps of Adam) on the moons data for learning rates you choose, decide
+# for each whether training diverged (say, the final loss is NaN or above 0.5), and write
+# `adam_divergence()` returning a dict with at least `"largest stable lr"` and
+# `"smallest diverging lr"` among those you tried. Put the numbers your answer quotes into
+# `claims`, and explain why a step size fixed by the learning rate (not by the gradient)
+# ends in oscillation rather than an explosion to infinity.
+
+# %%
+from widgets.toy_data import make_moons
+
+moons_X, moons_y = (torch.as_tensor(a) for a in make_moons(200, noise=0.2, seed=0))
+moons_X = moons_X.float()
+
+
+def moons_loss_after(lr, steps=100):
+    """Final full-batch loss of a 2-16-2 network trained with Adam at lr (seeded)."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(2, 16), torch.nn.Tanh(), torch.nn.Linear(16, 2))
+    adam = torch.optim.Adam(net.parameters(), lr=lr)
+    for _ in range(steps):
+        adam.zero_grad()
+        loss = torch.nn.functional.cross_entropy(net(moons_X), moons_y)
+        loss.backward()
+        adam.step()
+    return loss.item()
+
+
+def adam_divergence():
+    """The largest learning rate that trained and the smallest that diverged."""
+    # SOLUTION Stretch: where Adam diverges
+    rates = (0.1, 0.3, 1.0, 3.0, 10.0)
+    final = {rate: moons_loss_after(rate) for rate in rates}
+    stable = [rate for rate in rates if math.isfinite(final[rate]) and final[rate] < 0.5]
+    return {"largest stable lr": max(stable),
+            "smallest diverging lr": min(set(rates) - set(stable))}
+    # END SOLUTION
+
+
+claims = {}  # the numbers your answer quotes, e.g. {"smallest diverging lr": 5}
+
+# %% tags=["solution"]
+# The solution's answer quotes this run's numbers.
+claims = adam_divergence()
+print(claims)
+
+# %%
+adam_report = check.adam_divergence(adam_divergence, claims)
 
 # %% tags=["solution"]
 # Every check above printed ✓. Verdicts that quote training figures are not compared as
