@@ -328,7 +328,28 @@ def test_ex02_agreement_names_the_wrong_gradient():
 
 # --------------------------------------------------------------------------- exercise 3
 def dense_forward_reference(A, W, b):
+    if A.shape[-1] != W.shape[1] or b.shape != (W.shape[0],):
+        raise ValueError(f"A {A.shape}, W {W.shape} and b {b.shape} do not fit")
     return A @ W.T + b
+
+
+def test_ex03_forward_wants_a_value_error_that_shows_the_shapes():
+    def unchecked(A, W, b):  # NumPy's own errors name no shape
+        return A @ W.T + b
+
+    def vague(A, W, b):
+        if A.shape[-1] != W.shape[1] or b.shape != (W.shape[0],):
+            raise ValueError("shapes do not match")
+        return A @ W.T + b
+
+    def wrong_exception(A, W, b):
+        if A.shape[-1] != W.shape[1] or b.shape != (W.shape[0],):
+            raise TypeError(f"A {A.shape}, W {W.shape}, b {b.shape}")
+        return A @ W.T + b
+
+    assert_fails(ex03.dense_forward(unchecked), "should show the shapes of A_prev, W and b")
+    assert_fails(ex03.dense_forward(vague), "shapes do not match", "(5, 3), (4, 2) and (4,)")
+    assert_fails(ex03.dense_forward(wrong_exception), "TypeError")
 
 
 def dense_backward_reference(delta, A, W):

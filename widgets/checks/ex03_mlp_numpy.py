@@ -21,6 +21,9 @@ hint = Hints(
             "(n_out, n_in). Which product maps the last axis from n_in to n_out?",
             "NumPy's @ treats all leading axes as a batch, and adding b, shape (n_out,), "
             "broadcasts over them.",
+            "Before computing, compare A_prev's last axis with W's second and b's length with "
+            "W's first; when one differs, raise a ValueError whose message shows the three "
+            "shapes (NumPy's own errors show none of them).",
             "Zᵢ = Wxᵢ + b for every example xᵢ, written for all rows at once.",
         ],
         2: [
@@ -88,8 +91,31 @@ def _reference_layer(A, W, b, delta):
     )
 
 
+# Shapes that do not fit (A_prev, W, b, what is wrong): a layer must refuse them by name.
+_MISFITS = [
+    ((5, 3), (4, 2), (4,), "A_prev has 3 inputs per example, W expects 2"),
+    ((5, 3), (4, 3), (3,), "b has 3 entries, W has 4 output units"),
+    ((2, 6, 3), (4, 5), (4,), "sequences of 3 inputs, W expects 5"),
+]
+
+
+def _value_error_message(student_function):
+    """The student's function, returning the message of the ValueError it raises (None
+    when it raises none); any other exception goes to the check as usual."""
+
+    def refusal(A, W, b):
+        try:
+            student_function(A, W, b)
+        except ValueError as error:
+            return str(error)
+        return None
+
+    return refusal
+
+
 def dense_forward(student_function):
-    """Task 1: ``Z = A_prev Wᵀ + b`` for inputs of any leading shape."""
+    """Task 1: ``Z = A_prev Wᵀ + b`` for inputs of any leading shape, and a ValueError
+    naming the shapes when they do not fit."""
     with Checker("Task 1 · dense_forward") as check:
         for leading, n_in, n_out, seed, case in _LAYER_CASES:
             A, W, b, delta = _layer_case(leading, n_in, n_out, seed)
@@ -110,6 +136,24 @@ def dense_forward(student_function):
                     ),
                 ],
             )
+            check.passed_case()
+        for A_shape, W_shape, b_shape, case in _MISFITS:
+            A, W, b = np.ones(A_shape), np.ones(W_shape), np.ones(b_shape)
+            message = check.call(_value_error_message(student_function), A, W, b, case=case)
+            if message is None:
+                check.fail(
+                    f"A_prev {A_shape}, W {W_shape} and b {b_shape} do not fit, and your "
+                    "function raised no ValueError: check the shapes before computing.",
+                    case=case,
+                )
+            named = [shape for shape in (A_shape, W_shape, b_shape) if str(shape) in message]
+            if len(named) < 3:
+                check.fail(
+                    f"your ValueError says {message!r}: it should show the shapes of A_prev, "
+                    f"W and b (here {A_shape}, {W_shape} and {b_shape}), so that whoever "
+                    "called the layer sees what did not fit.",
+                    case=case,
+                )
             check.passed_case()
     return check.report
 

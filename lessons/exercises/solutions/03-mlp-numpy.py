@@ -46,12 +46,20 @@ from widgets.toy_data import make_spirals
 # Write `dense_forward(A_prev, W, b)` returning `Z`. Unlike lesson 3's layers, yours must
 # also take a batch of *sequences*: `A_prev` has shape `(..., n_in)` (e.g. `(batch, time,
 # n_in)`), every row along the last axis is one example, and `Z` has shape `(..., n_out)`.
-# `W` is `(n_out, n_in)`.
+# `W` is `(n_out, n_in)`. A layer is also where shapes meet, so yours must **refuse inputs
+# that do not fit** (`A_prev`'s last axis is not `W`'s `n_in`, or `b` does not have `n_out`
+# entries) with a `ValueError` whose message shows the three shapes: NumPy's own errors
+# show none of them.
 
 # %% tags=["nbval-check-output"]
 def dense_forward(A_prev, W, b):
     """Z = A_prev Wᵀ + b for inputs of shape (..., n_in)."""
     # SOLUTION Task 1: a layer's forward pass
+    if A_prev.shape[-1] != W.shape[1] or b.shape != (W.shape[0],):
+        raise ValueError(
+            f"A_prev {A_prev.shape}, W {W.shape} and b {b.shape} do not fit: A_prev's last "
+            "axis must be W's n_in and b must have W's n_out entries"
+        )
     return A_prev @ W.T + b
     # END SOLUTION
 
