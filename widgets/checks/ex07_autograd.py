@@ -18,7 +18,6 @@ import random
 from widgets.checks import Checker, Hints
 from widgets.checks.ex07_common import (
     FIXED_PROGRAMS,
-    _call,
     _close,
     _expect,
     _node,
@@ -112,16 +111,16 @@ def _local_gradients(check, out, inputs, upstream: float, start: float, *, case:
     for node in inputs:
         node.grad = start
     out.grad = upstream
-    _call(check, out._backward, case=case)
+    check.call(out._backward, case=case)
     return [node.grad for node in inputs]
 
 
 def _check_rule(check, cls, what, build, inputs, value, local, *, case, mistakes=()):
     """One operation's case: value, remembered inputs, and the local gradients (with a
     gradient already present in the inputs, so that overwriting shows)."""
-    leaves = [_call(check, cls, x, case=case) for x in inputs]
+    leaves = [check.call(cls, x, case=case) for x in inputs]
     out = _node(
-        check, cls, _call(check, build, *leaves, case=case), what=what, case=case, inputs=leaves
+        check, cls, check.call(build, *leaves, case=case), what=what, case=case, inputs=leaves
     )
     _expect(check, out.data, value, what=f"the data of {what}", case=case)
     distinct = list({id(node): node for node in leaves}.values())
@@ -168,11 +167,11 @@ def add(cls):
         ]
         for case, build, inputs, value, local in cases:
             if case.startswith("a + a"):
-                a = _call(check, cls, inputs[0], case=case)
+                a = check.call(cls, inputs[0], case=case)
                 out = _node(
                     check,
                     cls,
-                    _call(check, build, a, a, case=case),
+                    check.call(build, a, a, case=case),
                     what="a + a",
                     case=case,
                     inputs=[a],
@@ -195,7 +194,7 @@ def add(cls):
                 )
             elif case.startswith("3 +"):
                 try:
-                    3 + _call(check, cls, inputs[0], case=case)
+                    3 + check.call(cls, inputs[0], case=case)
                 except TypeError as error:
                     if "unsupported operand" in str(error):
                         check.fail(
@@ -359,8 +358,7 @@ def backward(cls):
             (f"random expression {n + 1}", random_program(rng)) for n in range(6)
         ]
         for case, program in programs:
-            nodes = _call(
-                check,
+            nodes = check.call(
                 run_program,
                 program,
                 lambda x: cls(x),
@@ -371,7 +369,7 @@ def backward(cls):
             leaves = [n for n, step in zip(nodes, program, strict=True) if step[0] == "leaf"]
             graph = _graph(output)
             calls = _record_calls(graph)
-            _call(check, output.backward, case=case)
+            check.call(output.backward, case=case)
             _check_backward_calls(check, output, graph, calls, case)
             value, want = torch_gradients(program)
             _expect(check, output.data, value, what="the output's data", case=case)
@@ -388,7 +386,7 @@ def backward(cls):
                     f"{describe_program(program)}.",
                     case=case,
                 )
-            _call(check, output.backward, case=case)
+            check.call(output.backward, case=case)
             again = [leaf.grad for leaf in leaves]
             if not all(_close(a, g) for a, g in zip(again, got, strict=True)):
                 check.fail(

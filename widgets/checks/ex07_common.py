@@ -9,24 +9,13 @@ import random
 
 import torch
 
-from widgets.checks import Checker, explain_exception
+from widgets.checks import Checker
 
 TOLERANCE = 1e-9  # float64 on both sides: only rounding separates a right answer from torch
 
 
 def _close(got: float, want: float, tolerance: float = TOLERANCE) -> bool:
     return abs(got - want) <= tolerance * max(1.0, abs(got), abs(want))
-
-
-def _call(check: Checker, function, *args, case: str | None = None):
-    """``check.call``, and a ``SystemExit`` from the student's code becomes a verdict too."""
-    try:
-        return check.call(function, *args, case=case)
-    except SystemExit as error:
-        check.fail(
-            explain_exception(error) + "\n  → exit() stops the whole program; return instead.",
-            case=case,
-        )
 
 
 def _number(check: Checker, got, *, what: str, case: str) -> float:

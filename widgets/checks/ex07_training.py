@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from widgets.checks import Checker
-from widgets.checks.ex07_common import _call, _close, _expect, _node, _number
+from widgets.checks.ex07_common import _close, _expect, _node, _number
 from widgets.toy_data import make_moons
 
 
@@ -34,13 +34,13 @@ def _tensors(numbers):
 def two_layer_net(cls):
     """Task 5: ``TwoLayerNet.__call__``: the score and its gradients against PyTorch."""
     with Checker("Task 5 · TwoLayerNet") as check:
-        model = _call(check, cls, 2, 4, 7)
+        model = check.call(cls, 2, 4, 7)
         numbers = _network_numbers(model)
         W1, b1, W2, b2 = numbers
         points = [(0.5, -1.0), (-1.2, 0.3), (1.5, 1.1)]
         for x in points:
             case = f"x = {x}"
-            score = _call(check, model, list(x), case=case)
+            score = check.call(model, list(x), case=case)
             if isinstance(score, (list, tuple)):
                 check.fail(
                     "the network should return one Value (the score), got a "
@@ -65,7 +65,7 @@ def two_layer_net(cls):
                     (want - b2[0], "the output bias b2 is missing."),
                 ],
             )
-            _call(check, score.backward, case=case)
+            check.call(score.backward, case=case)
             tensors = _tensors(numbers)
             _torch_scores(*tensors, [x])[0].backward()
             for name, values, tensor in zip(
@@ -99,7 +99,7 @@ def train(train_function, cls):
     """Task 6: one SGD step against PyTorch, then a short run whose loss must fall."""
     with Checker("Task 6 · train") as check:
         case = "one step on 4 points, batch_size = 4"
-        model = _call(check, cls, 2, 3, 5)
+        model = check.call(cls, 2, 3, 5)
         X, y = _moons(4, seed=11)
         numbers = _network_numbers(model)
         tensors = _tensors(numbers)
@@ -108,7 +108,7 @@ def train(train_function, cls):
         ).mean()
         torch_loss.backward()
         lr = 0.5
-        losses = _call(check, train_function, model, X, y, 1, 4, lr, 0, case=case)
+        losses = check.call(train_function, model, X, y, 1, 4, lr, 0, case=case)
         if not isinstance(losses, (list, tuple)) or len(losses) != 1:
             check.fail(
                 "train() should return a list with one loss per step (1 here), got "
@@ -149,9 +149,9 @@ def train(train_function, cls):
         check.passed_case()
 
         case = "40 steps on 60 moons points, batch_size = 8"
-        model = _call(check, cls, 2, 8, 1, case=case)
+        model = check.call(cls, 2, 8, 1, case=case)
         X, y = _moons(60, seed=12)
-        losses = _call(check, train_function, model, X, y, 40, 8, 0.3, 3, case=case)
+        losses = check.call(train_function, model, X, y, 40, 8, 0.3, 3, case=case)
         losses = [_number(check, v, what="a loss", case=case) for v in losses]
         if len(losses) != 40:
             check.fail(f"train() returned {len(losses)} losses for 40 steps.", case=case)
@@ -179,11 +179,11 @@ def stepper(build, **stepper_options):
 
     widget = None
     with Checker("Your engine in the stepper") as check:
-        loss, parameters = check.unpack(_call(check, build), 2, what="(loss, parameters)")
+        loss, parameters = check.unpack(check.call(build), 2, what="(loss, parameters)")
         parameters = list(parameters)
-        _call(check, loss.backward)
+        check.call(loss.backward)
         copies: dict = {}
-        output = _call(check, lambda: mirror(loss, parameters=parameters, copies=copies))
+        output = check.call(lambda: mirror(loss, parameters=parameters, copies=copies))
         widget = BackpropStepper(output, **stepper_options)
         tape = widget.tape
         tape.run_backward()
