@@ -6,9 +6,9 @@
 PYTHON ?= python3
 COURSE := $(PYTHON) tools/course.py $(if $(TORCH),--torch $(TORCH))
 
-.PHONY: lab test setup data sync notebooks student live bench lint site clean-venv
+.PHONY: lab test setup data sync notebooks student live bench labextension lint site clean-venv
 
-lab test setup data sync notebooks student live bench lint site:
+lab test setup data sync notebooks student live bench labextension lint site:
 	$(COURSE) $@
 
 clean-venv:

@@ -1,0 +1,1 @@
+(self.webpackChunk_nn_course_rise_widgets=self.webpackChunk_nn_course_rise_widgets||[]).push([[237],{237:(e,s,i)=>{i(261),e.exports={id:"@nn-course/rise-widgets:shared-console",description:"Provides @jupyterlab/console to the RISE slideshow page, for ipywidgets.",autoStart:!0,activate:()=>{}}}}]);
