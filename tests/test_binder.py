@@ -99,12 +99,14 @@ def _fresh_environment(prefix: Path) -> None:
     )
     shared = {sysconfig.get_path("purelib"), sysconfig.get_path("platlib")}
     (purelib / "reuse-installed-packages.pth").write_text("\n".join(sorted(shared)) + "\n")
-    # JupyterLab's data files, as pip would have put them in this prefix, except the two
-    # places postBuild writes to (the settings overrides and the server config).
+    # JupyterLab's data files, as pip would have put them in this prefix, except the
+    # places postBuild writes to (the settings overrides, the course's extension and the
+    # server config).
     here = Path(sys.prefix)
     for folder, keep_out in (
-        ("share/jupyter", {"lab"}),
+        ("share/jupyter", {"lab", "labextensions"}),
         ("share/jupyter/lab", {"settings"}),
+        ("share/jupyter/labextensions", {"@nn-course"}),
         ("etc/jupyter", {"jupyter_server_config.json"}),
     ):
         (prefix / folder).mkdir(parents=True, exist_ok=True)
@@ -250,6 +252,11 @@ def test_jupyterlab_from_the_built_environment_has_the_course_settings(binder_bu
         assert effective(notification, "checkForUpdates") is False
         viewers = effective("@jupyterlab/docmanager-extension:plugin", "defaultViewers")
         assert viewers["python"] == "Jupytext Notebook"  # a lesson's .py opens as a notebook
+        # postBuild's extension: both JupyterLab and RISE's slideshow page load it
+        for page in ("/lab", "/rise/lessons/01-perceptron.ipynb"):
+            with urllib.request.urlopen(f"{base}{page}?token={token}", timeout=10) as response:
+                html = response.read().decode()
+            assert '"name": "@nn-course/rise-widgets"' in html, page
         # postBuild's server config: the front page is the setup check
         connection = HTTPConnection("127.0.0.1", port, timeout=10)
         connection.request("GET", f"/?token={token}")

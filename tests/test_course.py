@@ -36,7 +36,7 @@ def test_setup_creates_the_environment_installs_and_stamps_it_once(recorded):
     python = str(course.python_of(prefix))
     assert commands[1] == [sys.executable, "-m", "venv", str(prefix)]
     assert [python, "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"] in commands
-    assert commands[-1] == [python, str(ROOT / "tools" / "lab_settings.py"), str(prefix)]
+    assert commands[-1] == [python, str(ROOT / "tools" / "configure_lab.py"), str(prefix)]
     assert [p.name for p in prefix.glob(".installed-*")] == [
         course.stamp_path(prefix, "default").name
     ]

@@ -29,7 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".venv"
 # A change to any of these reinstalls; the stamp's name is their hash.
-DEPENDENCY_FILES = ("pyproject.toml", "tools/apt.txt", "tools/apt-test.txt")
+DEPENDENCY_FILES = (
+    "pyproject.toml",
+    "tools/apt.txt",
+    "tools/apt-test.txt",
+    "labextension/dist/package.json",  # names the build's hashed entry point
+)
 SETUP_CHECK_URL = "/lab/tree/lessons/00-setup-check.ipynb"
 NBVAL_ARGS = [
     "--nbval-lax",
@@ -129,7 +134,7 @@ def setup(torch: str = "default") -> Path:
             "torchvision",
         )
     pip(prefix, "install", "--quiet", "-e", f"{ROOT}[test]")
-    run(python_of(prefix), ROOT / "tools" / "lab_settings.py", prefix)
+    run(python_of(prefix), ROOT / "tools" / "configure_lab.py", prefix)
     for old in prefix.glob(".installed-*"):
         old.unlink()
     stamp.touch()
@@ -208,6 +213,11 @@ COMMANDS = {
         "regenerate the lessons' live-coding copies (lessons/live/) from the lessons",
     ),
     "bench": (True, lambda p: run(python_of(p), "bench/run_all.py"), "run every benchmark"),
+    "labextension": (
+        False,
+        lambda p: run(python_of(p), "tools/build_labextension.py"),
+        "rebuild the course's JupyterLab extension (labextension/dist/; needs Node.js)",
+    ),
     "site": (
         False,
         lambda p: run(python_of(p), "tools/build_site.py"),
