@@ -1,13 +1,12 @@
-"""Lesson 1 presents as slides with RISE for JupyterLab, and its cells run in slide mode.
+"""Lesson 1 presents as slides with RISE for JupyterLab, and its cells run in slide mode,
+the perceptron playground included, with live controls that talk to the kernel.
 
 RISE's slideshow is its own page (``/rise/<path>``), which JupyterLab shows in a panel
-("Render as Reveal Slideshow"). Known upstream limit, checked rather than hidden:
-jupyterlab-rise 0.43.1's slideshow page bundles JupyterLab 4.3 while jupyterlab_widgets
-3.0.17's widget manager is built for 4.6, so a widget created *in the slideshow* shows the
-picture of itself it carries for static pages (``widgets/display.py``), not its controls
-(the comm opens fail in the page; jupyterlab-contrib/rise#126). The test asserts the cell
-ran and drew that picture, and reports an expected failure for the controls until RISE
-draws them; then it passes and checks the sliders.
+("Render as Reveal Slideshow"). That page is a small JupyterLab app of its own (4.3) that
+lacks @jupyterlab/console, which the ipywidgets widget manager needs; the course's
+extension (labextension/) provides it. Without it a widget cell in the slideshow shows
+only the picture of itself it carries for static pages (jupyterlab-contrib/rise#126), and
+this test fails at the sliders.
 """
 
 from __future__ import annotations
@@ -82,13 +81,27 @@ def test_cells_run_in_slide_mode_widget_cell_included(lab):
     assert "Play first" in present.first.inner_text()
     errors = present.locator("[data-mime-type='application/vnd.jupyter.stderr']")
     assert errors.count() == 0, errors.all_inner_texts()
-    # This run's output (the copy had none): at least the widget's own picture of itself.
-    picture = widget_cell.locator("[data-mime-type='image/png'] img, .widget-slider")
-    picture.first.wait_for(timeout=30_000)
-    sliders = widget_cell.locator(".widget-slider")
-    if sliders.count() == 0:
-        pytest.xfail("jupyterlab-rise 0.43.1 draws ipywidgets 8 widgets as their picture only")
+    # This run's output (the copy had none): the playground's live controls, not the
+    # picture a page without a kernel gets.
+    playground = widget_cell.locator(".perceptron-playground")
+    playground.wait_for(timeout=30_000)
+    sliders = playground.locator(".widget-slider")
     assert sliders.count() >= 3  # w1, w2, b
+    # Live: dragging w1's handle reaches the kernel, and the status and the picture come
+    # back changed. (With the mouse: in a slideshow the arrow keys turn slides.)
+    status = playground.locator(".perceptron-status")
+    picture = playground.locator("img").first
+    _wait(page, lambda: "w = (0, 0), b = 0" in status.inner_text(), "the playground's status")
+    before = picture.get_attribute("src")
+    handle = sliders.first.locator(".noUi-handle").bounding_box()
+    x, y = handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x + 40, y, steps=5)
+    page.mouse.up()
+    _wait(page, lambda: "w = (0, 0)" not in status.inner_text(), "the kernel to answer w1")
+    assert "Play first" in present.first.inner_text()  # still on the playground's slide
+    _wait(page, lambda: picture.get_attribute("src") != before, "a new decision boundary")
 
 
 def _wait(page, condition, what: str, timeout_s: float = 240) -> None:
