@@ -89,3 +89,21 @@ def test_file_links_for_github_and_gitlab_and_none_elsewhere():
         "https://gitlab.com/group/nn-course/-/blob/HEAD/README.md"
     )
     assert share_links.file_url("https://git.example.edu/nn-course.git", "README.md") is None
+
+
+@pytest.mark.parametrize(
+    "remote", ["/work/nn-course", "file:///srv/nn-course.git", "ada@school.example:nn-course"]
+)
+def test_a_local_or_private_remote_is_no_web_address_and_gets_no_binder_link(remote, capsys):
+    assert share_links.public_url(remote) is None
+    assert share_links.main(["binder", "--repo", remote]) == 1
+    assert "Binder cannot fetch it" in capsys.readouterr().err
+
+
+def test_web_addresses_are_public_and_ssh_spellings_of_hosted_remotes_become_https():
+    assert share_links.public_url("git@github.com:ada/nn-course.git") == (
+        "https://github.com/ada/nn-course"
+    )
+    assert share_links.public_url("https://git.example.edu/nn-course.git") == (
+        "https://git.example.edu/nn-course.git"
+    )

@@ -239,6 +239,20 @@ def test_without_a_remote_make_site_says_so_and_builds_without_binder_links(
     assert "without Binder links" in capsys.readouterr().err
 
 
+def test_a_remote_binder_cannot_fetch_gives_a_site_without_binder_links(
+    monkeypatch, capsys, tmp_path
+):
+    # a clone of a local copy (CI clones the course from a path): origin is a path
+    built = []
+    monkeypatch.setattr(share_links, "origin_url", lambda: "/work/main")
+    monkeypatch.setattr(build_site, "build", lambda out, repo: built.append(repo) or out)
+    assert build_site.main(["--out", str(tmp_path)]) == 0
+    assert built == [None]
+    assert "(/work/main) is not a web address" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # asked for explicitly: an error, not a silent drop
+        build_site.main(["--out", str(tmp_path), "--repo", "/work/main"])
+
+
 def test_make_site_runs_the_site_builder(monkeypatch, tmp_path):
     commands = []
     monkeypatch.setattr(course, "setup", lambda torch: tmp_path)

@@ -17,8 +17,8 @@ or GitLab, and become plain text otherwise.
 
 Each notebook page links to Binder, derived from this clone's ``origin`` remote (or
 ``--repo``) by tools/share_links.py, and to the notebook itself for download. Without a
-remote there is nowhere to launch from: the pages offer the download alone, and the
-build says so.
+remote, or with one Binder cannot fetch (a local path, as in a clone of a clone), there
+is nowhere to launch from: the pages offer the download alone, and the build says so.
 
 MkDocs with mkdocs-jupyter turns the staged copies into HTML (``build/site-docs`` ->
 ``site/``); afterwards every internal link and anchor of the built site is checked, and
@@ -380,15 +380,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=SITE, help="output folder (default: site/)")
     args = parser.parse_args(argv)
     repo = args.repo
+    if repo is not None and share_links.public_url(repo) is None:
+        parser.error(f"--repo {repo}: Binder links need a web address (https://...)")
     if repo is None:
         try:
-            repo = share_links.https_url(share_links.origin_url())
+            origin = share_links.origin_url()
         except share_links.NoRemote:
             print(
                 "No git remote 'origin': the site is built without Binder links "
                 "(pass --repo URL to add them).",
                 file=sys.stderr,
             )
+        else:
+            repo = share_links.public_url(origin)
+            if repo is None:  # a clone of a local copy, say: Binder cannot fetch it
+                print(
+                    f"The git remote 'origin' ({origin}) is not a web address: the site is "
+                    "built without Binder links (pass --repo URL to add them).",
+                    file=sys.stderr,
+                )
     try:
         out = build(args.out.resolve(), repo)
     except SiteError as error:

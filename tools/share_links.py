@@ -4,11 +4,12 @@
     python tools/share_links.py nbgitpuller --hub URL [--repo URL] [--lesson PATH] [--branch B]
 
 A Binder link is derived from the repository's own ``origin`` remote (GitHub, GitLab or
-any public git URL), so no placeholder has to be edited by hand; without a remote this
-says so and exits 1. An nbgitpuller link makes a JupyterHub user's server clone (or
-update) the course into their home folder and open a lesson there; ``--repo`` defaults to
-the same remote. ``--hub`` is the hub's address (``https://hub.example.edu``); with
-``--server`` instead, the link targets one Jupyter server directly (no hub in front).
+any public git URL), so no placeholder has to be edited by hand; without a remote, or
+with one that is not a web address (a local path), this says so and exits 1. An
+nbgitpuller link makes a JupyterHub user's server clone (or update) the course into their
+home folder and open a lesson there; ``--repo`` defaults to the same remote. ``--hub`` is
+the hub's address (``https://hub.example.edu``); with ``--server`` instead, the link
+targets one Jupyter server directly (no hub in front).
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ def https_url(remote: str) -> str:
     if hosted:
         return f"https://{hosted['host']}/{hosted['path']}"
     return remote
+
+
+def public_url(remote: str) -> str | None:
+    """The remote as a web address Binder or a browser can reach (https_url), or None
+    for what only this machine or its users can reach: a local path (a clone of a
+    clone), a file:// URL, another host's ssh address."""
+    url = https_url(remote)
+    return url if re.match(r"^https?://", url) else None
 
 
 def binder_url(remote: str, lesson: str = DEFAULT_LESSON, ref: str = "HEAD") -> str:
@@ -138,6 +147,13 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
         return 1
     if args.kind == "binder":
+        if public_url(repo) is None:  # an nbgitpuller link may name a hub-local path
+            print(
+                f"{repo} is not a web address, so Binder cannot fetch it (a clone of a local "
+                "copy, say). Pass the published repository's URL with --repo.",
+                file=sys.stderr,
+            )
+            return 1
         print(binder_url(repo, args.lesson))
         print(binder_badge(repo, args.lesson))
     else:
