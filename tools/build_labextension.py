@@ -3,8 +3,8 @@
     python tools/build_labextension.py      # or: make labextension
 
 Only maintainers run this, after changing labextension/index.js or package.json: the
-built extension is committed, so students, Binder and CI install it with the course
-package (pyproject.toml's data-files) and never need Node.js. It needs node and npm;
+built extension is committed, so students, Binder and CI install it by copying
+(tools/configure_lab.py, run by every setup) and never need Node.js. It needs node and npm;
 `npm ci` installs the locked @jupyterlab/builder and @jupyterlab/console. The build uses
 the installed JupyterLab's core metadata (the versions its shared modules ask for).
 tests/test_labextension.py checks that dist/ matches the source.
