@@ -3,6 +3,7 @@
     python tools/course.py lab     # first run: environment, packages, data; then JupyterLab
     python tools/course.py test    # the same setup, then ruff, unit tests, nbval, browser tests
     python tools/course.py setup | data | sync | notebooks | student | live | bench | lint | site
+    python tools/course.py labextension   # maintainers: rebuild labextension/dist (Node.js)
 
 On Windows write ``py tools\\course.py lab``. ``--torch cpu`` installs PyTorch's CPU-only
 wheels (Linux's default PyTorch from PyPI is the CUDA build, several GB larger).
