@@ -14,13 +14,13 @@ The same script serves local venvs and conda environments (tools/course.py setup
 Usage: python tools/configure_lab.py PREFIX   (e.g. .venv)
 """
 
+import json
 import shutil
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTENSION = ROOT / "labextension" / "dist"
-EXTENSION_NAME = "@nn-course/rise-widgets"  # labextension/package.json's name
 
 
 def install_settings(prefix: Path) -> Path:
@@ -31,7 +31,8 @@ def install_settings(prefix: Path) -> Path:
 
 
 def install_extension(prefix: Path) -> Path:
-    target = prefix / "share" / "jupyter" / "labextensions" / EXTENSION_NAME
+    name = json.loads((EXTENSION / "package.json").read_text(encoding="utf-8"))["name"]
+    target = prefix / "share" / "jupyter" / "labextensions" / name
     shutil.rmtree(target, ignore_errors=True)  # a rebuild renames its hashed chunks
     shutil.copytree(EXTENSION, target)
     return target
